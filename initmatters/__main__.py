@@ -1,0 +1,3 @@
+from initmatters.cli import main
+
+raise SystemExit(main())

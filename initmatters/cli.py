@@ -1,0 +1,46 @@
+"""Entry point of the ``initmatters`` command.
+
+Every subcommand lives in :mod:`initmatters.commands`.  Bad arguments and bad
+values exit with status 2 and one line on stderr naming the parameter.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from initmatters.args import OneLineParser
+
+COMMANDS = ("closed_forms", "export", "mc", "validate", "bench", "privacy_loss", "figures")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="initmatters", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"initmatters.commands.{name}")
+        except ModuleNotFoundError as exc:  # command not built yet
+            if exc.name != f"initmatters.commands.{name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ValueError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"initmatters: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("initmatters: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

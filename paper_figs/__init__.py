@@ -1,0 +1,1 @@
+"""Figure scripts: each writes its numbers beside the picture; a manifest records everything."""

@@ -1,0 +1,1 @@
+"""Theory against simulation, with calibrated statistics; result files."""
