@@ -1,0 +1,97 @@
+"""Draw many per-layer gradient-norm samples: per-sample keys, chunks, devices, progress.
+
+Sample ``i`` always uses ``fold_in(key, i)``, so the draws do not depend on the
+chunk size or on how many devices share the work: a run on four devices equals the
+run on one (tested).  Each chunk is sharded over every JAX device with
+``jax.sharding`` (one GPU, several GPUs, several CPU devices); under
+``jax.distributed`` the same code spans hosts.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache, partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from tqdm import tqdm
+
+from numerics import bruteforce, matrixfree, scalar
+from numerics.spec import DEFAULT_MEMORY_BUDGET, ArraySpec, chunk_size
+
+SAMPLERS = {"bruteforce": bruteforce, "matrixfree": matrixfree, "scalar": scalar}
+METHODS = ("auto",) + tuple(SAMPLERS)
+
+
+def pick_method(spec: ArraySpec, method: str) -> str:
+    """``auto``: the fastest exact sampler that supports the configuration."""
+    if method not in METHODS:
+        raise ValueError(f"method: unknown value {method!r}; choose from {', '.join(METHODS)}")
+    if method == "auto":
+        return "scalar" if scalar.supports(spec) else "matrixfree"
+    if method == "scalar" and not scalar.supports(spec):
+        raise ValueError("method: 'scalar' needs ReLU units and one output (o = 1); "
+                         "use matrixfree or bruteforce")
+    return method
+
+
+@lru_cache(maxsize=64)
+def _compiled(method: str, spec_key, n_devices: int):
+    spec = _SPECS[spec_key]
+    fn = partial(SAMPLERS[method].sample, spec)
+
+    def run(base_key, idx):
+        keys = jax.vmap(lambda i: jax.random.fold_in(base_key, i))(idx)
+        return jax.vmap(lambda k: fn(key=k))(keys)
+
+    return jax.jit(run)
+
+
+_SPECS: dict = {}
+
+
+def _spec_key(spec: ArraySpec):
+    key = (spec.widths, tuple(spec.betas.tolist()), tuple(np.asarray(s).tobytes() for s in spec.slopes),
+           spec.x_norm)
+    _SPECS[key] = spec
+    return key
+
+
+def device_mesh():
+    devs = jax.devices()
+    return Mesh(np.array(devs), ("d",)), len(devs)
+
+
+def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
+         memory_budget: int = DEFAULT_MEMORY_BUDGET, quiet: bool = True, on_chunk=None) -> np.ndarray:
+    """``samples`` draws of the per-layer squared norms, float64 array (samples, L).
+
+    ``on_chunk(array)`` is called with each chunk instead of keeping every draw,
+    when given (then the return value is ``None``): streaming statistics.
+    """
+    if samples < 1:
+        raise ValueError(f"samples: must be >= 1, got {samples}")
+    method = pick_method(spec, method)
+    mesh, n_dev = device_mesh()
+    per = SAMPLERS[method].bytes_per_sample(spec)
+    chunk = chunk_size(per, samples=samples, memory_budget=memory_budget, method=method)
+    chunk = max(n_dev, (chunk // n_dev) * n_dev)
+    fn = _compiled(method, _spec_key(spec), n_dev)
+    sharding = NamedSharding(mesh, PartitionSpec("d"))
+    out = []
+    with tqdm(total=samples, disable=quiet, file=sys.stderr, unit="sample", desc=method) as bar:
+        for start in range(0, samples, chunk):
+            n = min(chunk, samples - start)
+            padded = -(-n // n_dev) * n_dev
+            idx = jax.device_put(jnp.arange(start, start + padded, dtype=jnp.uint32), sharding)
+            res = np.asarray(fn(key, idx))[:n]
+            if not np.all(np.isfinite(res)):
+                raise FloatingPointError(f"{method}: non-finite gradient norms (overflow at this depth?)")
+            if on_chunk is None:
+                out.append(res)
+            else:
+                on_chunk(res)
+            bar.update(n)
+    return np.concatenate(out) if on_chunk is None else None
