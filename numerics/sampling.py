@@ -81,7 +81,7 @@ def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
     fn = _compiled(method, _spec_key(spec), n_dev)
     sharding = NamedSharding(mesh, PartitionSpec("d"))
     out = []
-    with tqdm(total=samples, disable=quiet, file=sys.stderr, unit="sample", desc=method) as bar:
+    with tqdm(total=samples, disable=quiet, file=sys.stderr, unit="sample", desc=method, delay=2.0) as bar:
         for start in range(0, samples, chunk):
             n = min(chunk, samples - start)
             padded = -(-n // n_dev) * n_dev

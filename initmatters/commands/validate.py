@@ -1,0 +1,43 @@
+"""``initmatters validate``: theory against simulation over a grid; writes validation.json/.md."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from initmatters.args import nonnegative_int, positive_float
+
+
+def add_parser(sub):
+    p = sub.add_parser("validate", help="closed forms against Monte Carlo, calibrated z-tests")
+    p.add_argument("--quick", action="store_true", help="small grid (CI)")
+    p.add_argument("--out", default=".", help="folder for validation.json and validation.md")
+    p.add_argument("--alpha", type=positive_float, default=1e-3, help="family-wise false-failure rate")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=run)
+    return p
+
+
+def write_report(out, *, quick, alpha=1e-3, seed=0, quiet=True) -> dict:
+    from tqdm import tqdm
+
+    from validation.artifacts import atomic_write, dumps
+    from validation.gradient_norm import run_grid, to_markdown
+
+    if not 0 < alpha < 1:
+        raise ValueError(f"--alpha: must be in (0, 1), got {alpha}")
+    with tqdm(desc="validate", disable=quiet, file=sys.stderr, unit="claim") as bar:
+        res = run_grid(quick=quick, alpha=alpha, seed=seed, progress=bar.update)
+    out = Path(out)
+    atomic_write(out / "validation.json", dumps(res) + "\n")
+    atomic_write(out / "validation.md", to_markdown(res))
+    return res
+
+
+def run(args) -> int:
+    res = write_report(args.out, quick=args.quick, alpha=args.alpha, seed=args.seed, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {args.out}/validation.json and validation.md: "
+              f"{'PASS' if res['passed'] else 'FAIL'}", file=sys.stderr)
+    return 0 if res["passed"] else 1
