@@ -27,7 +27,17 @@ def run(args) -> int:
             print(f"{name:28s} {spec.title}")
         return 0
     size = "full" if args.full else "tiny" if args.tiny else "default"
-    manifest = build_figures(args.only, size=size, out_dir=args.out, force=args.force, quiet=args.quiet)
+    extra = []
+    if size != "tiny" and not args.only:  # the validation report beside the figures
+        from initmatters.commands.validate import write_report
+
+        def report(out):
+            res = write_report(out, quick=size == "default", quiet=args.quiet)
+            return {"validation": {"passed": res["passed"], "files": ["validation.json", "validation.md"],
+                                   "grid": res["grid"], "alpha": res["alpha"]}}
+        extra.append(report)
+    manifest = build_figures(args.only, size=size, out_dir=args.out, force=args.force, quiet=args.quiet,
+                             extra=extra)
     failed = [n for n, e in manifest["figures"].items()
               if (not args.only or n in args.only) and e.get("status") != "ok"]
     if failed:
