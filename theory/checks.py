@@ -28,12 +28,7 @@ def positive_int(name: str, value, *, minimum: int = 1) -> int:
 
 def positive_float(name: str, value, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite float > 0 (>= 0 with ``allow_zero``)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value}")
+    value = finite_float(name, value)
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name}: must be {bound}, got {value}")

@@ -168,15 +168,20 @@ def girsanov_kl(times, sq_grad_diffs, *, sigma: float, noise: str = "sqrt2") -> 
     return float(trapezoid(np.asarray(rate(dsq, sigma)) * np.ones_like(dsq), t))
 
 
+def _times(T) -> np.ndarray:
+    T = np.asarray(T, dtype=np.float64)
+    if not np.all(np.isfinite(T)) or np.any(T < 0):
+        raise ValueError("T: must be finite and >= 0")
+    return T
+
+
 def linearized_kl_bound(*, T, G, B, sigma, n, noise: str = "sqrt2",
                         neighbours: str = "replace"):
     r"""Closed-form KL bound for the linearised network (:func:`derive_linearized_bound`).
 
     ``sqrt2``/``replace``: :math:`T G^2 B/(\sigma^2 n^2)`.  ``T`` may be an array.
     """
-    T = np.asarray(T, dtype=np.float64)
-    if not np.all(np.isfinite(T)) or np.any(T < 0):
-        raise ValueError("T: must be finite and >= 0")
+    T = _times(T)
     G = checks.positive_float("G", G)
     B = checks.positive_float("B", B)
     sigma = checks.positive_float("sigma", sigma)
@@ -189,9 +194,7 @@ def linearized_kl_bound(*, T, G, B, sigma, n, noise: str = "sqrt2",
 def realised_kl_bound(*, T, G, grad_norm_a, grad_norm_b, sigma, n, noise: str = "sqrt2",
                       neighbours: str = "replace"):
     r"""KL bound for one neighbour pair given the realised :math:`\|g(x)\|, \|g(x')\|`."""
-    T = np.asarray(T, dtype=np.float64)
-    if not np.all(np.isfinite(T)) or np.any(T < 0):
-        raise ValueError("T: must be finite and >= 0")
+    T = _times(T)
     G = checks.positive_float("G", G)
     sigma = checks.positive_float("sigma", sigma)
     n = checks.positive_int("n", n)
