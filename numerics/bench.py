@@ -11,7 +11,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from numerics import bruteforce
 from numerics.gram import ntk_gram, ntk_gram_jacobian
@@ -71,5 +70,3 @@ def run(*, quick: bool = False) -> dict:
                     "bruteforce_vs_rng_floor": "<= 2", "gram_vs_jacobian": ">= 5"},
     }
 
-
-__all__ = ["run", "np"]

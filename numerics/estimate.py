@@ -1,8 +1,9 @@
 r"""Monte-Carlo estimate of :math:`\mathbb E\|\nabla_W f(x;W_0)\|^2` with standard error and CI.
 
-Streaming float64 sums (Welford-free: sums of values and squares in float64 per
-chunk, combined with Chan's pairwise update) give the per-layer and total means,
-standard errors and a normal-theory 95% interval :math:`\bar S \pm 1.96\,\mathrm{se}`.
+Streaming float64 moments (per-chunk mean and centred sum of squares, merged with
+Chan et al.'s pairwise update, so no draw is kept) give the per-layer and total
+means, standard errors and a normal-theory 95% interval
+:math:`\bar S \pm 1.96\,\mathrm{se}`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import time
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from numerics.sampling import draw, pick_method
@@ -80,4 +80,4 @@ def estimate_grad_norm(network: Network, scheme, *, samples: int, seed: int = 0,
                     rel_std, samples, method, device_name(), secs)
 
 
-__all__ = ["Estimate", "estimate_grad_norm", "jnp"]
+__all__ = ["Estimate", "estimate_grad_norm"]

@@ -10,7 +10,7 @@ run on one (tested).  Each chunk is sharded over every JAX device with
 from __future__ import annotations
 
 import sys
-from functools import lru_cache, partial
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -37,26 +37,25 @@ def pick_method(spec: ArraySpec, method: str) -> str:
     return method
 
 
-@lru_cache(maxsize=64)
-def _compiled(method: str, spec_key, n_devices: int):
-    spec = _SPECS[spec_key]
-    fn = partial(SAMPLERS[method].sample, spec)
-
-    def run(base_key, idx):
-        keys = jax.vmap(lambda i: jax.random.fold_in(base_key, i))(idx)
-        return jax.vmap(lambda k: fn(key=k))(keys)
-
-    return jax.jit(run)
+_COMPILED: dict = {}
+_MAX_COMPILED = 64
 
 
-_SPECS: dict = {}
+def _compiled(method: str, spec: ArraySpec):
+    """The jitted, vmapped sampler for ``spec``, cached on its contents (bounded, oldest dropped)."""
+    key = (method, spec.widths, tuple(spec.betas.tolist()),
+           tuple(np.asarray(s).tobytes() for s in spec.slopes), spec.x_norm)
+    if key not in _COMPILED:
+        fn = partial(SAMPLERS[method].sample, spec)
 
+        def run(base_key, idx):
+            keys = jax.vmap(lambda i: jax.random.fold_in(base_key, i))(idx)
+            return jax.vmap(lambda k: fn(key=k))(keys)
 
-def _spec_key(spec: ArraySpec):
-    key = (spec.widths, tuple(spec.betas.tolist()), tuple(np.asarray(s).tobytes() for s in spec.slopes),
-           spec.x_norm)
-    _SPECS[key] = spec
-    return key
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = jax.jit(run)
+    return _COMPILED[key]
 
 
 def device_mesh():
@@ -78,7 +77,7 @@ def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
     per = SAMPLERS[method].bytes_per_sample(spec)
     chunk = chunk_size(per, samples=samples, memory_budget=memory_budget, method=method)
     chunk = max(n_dev, (chunk // n_dev) * n_dev)
-    fn = _compiled(method, _spec_key(spec), n_dev)
+    fn = _compiled(method, spec)
     sharding = NamedSharding(mesh, PartitionSpec("d"))
     out = []
     with tqdm(total=samples, disable=quiet, file=sys.stderr, unit="sample", desc=method, delay=2.0) as bar:

@@ -54,7 +54,7 @@ def git_commit() -> str | None:
     try:
         res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
                              capture_output=True, text=True, timeout=10)
-        return res.stdout.strip() or None if res.returncode == 0 else None
+        return (res.stdout.strip() or None) if res.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
 

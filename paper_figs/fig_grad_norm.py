@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numerics.estimate import estimate_grad_norm
 from paper_figs.io import save_csv, save_figure
 from paper_figs.registry import register
 from paper_figs.style import SCHEME_COLOURS, SCHEME_LABELS, SCHEME_MARKERS, figure
@@ -29,7 +30,6 @@ def _curve(cfg, vary, values, progress):
             rows["log_theory"].append(lg)
             rows["theory"].append(float(np.exp(lg)) if lg < 700 else None)
             if int(v) in mc_values and cfg.get("samples", 0) > 0:
-                from numerics.estimate import estimate_grad_norm  # numerics below paper_figs
                 est = estimate_grad_norm(net, scheme, samples=cfg["samples"], seed=cfg["seed"])
                 rows["mc_estimate"].append(est.estimate)
                 rows["mc_ci_lo"].append(est.ci95[0])

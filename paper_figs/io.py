@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from validation.artifacts import atomic_write, check_finite, dumps
+from validation.artifacts import atomic_write, check_finite
 
 
 def save_csv(path, columns: dict) -> Path:
@@ -33,10 +33,6 @@ def save_csv(path, columns: dict) -> Path:
                 out.append(str(v))
         w.writerow(out)
     return atomic_write(path, buf.getvalue())
-
-
-def save_json(path, obj) -> Path:
-    return atomic_write(path, dumps(obj) + "\n")
 
 
 def save_figure(fig, stem) -> list:

@@ -33,7 +33,7 @@ def test_closed_forms_huge_depth_gives_finite_log(capsys):
     assert main(["closed-forms", "--init", "lecun", "--depth", "10000", "--width", "1000000",
                  "--input-dim", "64", "--format", "json"]) == 0
     res = json.loads(capsys.readouterr().out)["lecun"]
-    assert res["log_total"] < -6000 and res["total"] == 0.0 or res["total"] is None
+    assert res["log_total"] < -6000 and (res["total"] == 0.0 or res["total"] is None)
 
 
 def test_closed_forms_table_and_latex(capsys):

@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 NOISE_CONVENTIONS = ("sqrt2", "sigma")
+_MU1, _MU2 = sp.symbols("mu_1 mu_2", real=True)
+_S = sp.Symbol("s", positive=True)
 NEIGHBOUR_RELATIONS = ("replace", "add-remove")
 
 
@@ -61,8 +63,7 @@ def derive_gaussian_kl() -> sp.Expr:
     """
     from sympy.stats import E, Normal
 
-    mu1, mu2 = sp.symbols("mu_1 mu_2", real=True)
-    s = sp.Symbol("s", positive=True)
+    mu1, mu2, s = _MU1, _MU2, _S
     X = Normal("X", mu1, sp.sqrt(s))
 
     def logpdf(y, mu):
@@ -79,13 +80,9 @@ def derive_step_kl(noise: str = "sqrt2") -> sp.Expr:
     differing by :math:`\eta\Delta`; substituting into :func:`derive_gaussian_kl`.
     ``sqrt2``: :math:`\eta\|\Delta\|^2/(4\sigma^2)`; ``sigma``: :math:`\eta\|\Delta\|^2/(2\sigma^2)`.
     """
-    kl = derive_gaussian_kl()
-    mu1, mu2 = sorted(kl.free_symbols - {sp.Symbol("s", positive=True)}, key=str)
-    s = sp.Symbol("s", positive=True)
-    # (mu1 - mu2)^2 -> eta^2 ||Delta||^2 coordinate-summed; s -> eta * Sigma
-    per_coord = kl.subs({mu1: S.eta * sp.Symbol("delta_c", real=True), mu2: 0, s: S.eta * diffusion_variance(noise)})
-    return sp.simplify(per_coord.subs(sp.Symbol("delta_c", real=True) ** 2, S.delta_sq)
-                       .subs(sp.Symbol("delta_c", real=True), sp.sqrt(S.delta_sq)))
+    delta = sp.Symbol("delta_c", real=True)  # one coordinate of Delta; coordinates add
+    per_coord = derive_gaussian_kl().subs({_MU1: S.eta * delta, _MU2: 0, _S: S.eta * diffusion_variance(noise)})
+    return sp.simplify(sp.expand(per_coord).subs(delta**2, S.delta_sq))
 
 
 @lru_cache(maxsize=None)
@@ -117,8 +114,8 @@ def derive_linearized_bound(noise: str = "sqrt2", neighbours: str = "replace") -
     Girsanov rate.  THEORY.md §3.
     """
     a, b = sp.symbols("a b", nonnegative=True)
-    gap = sp.expand(2 * (a**2 + b**2) - (a + b) ** 2)
-    assert sp.factor(gap) == (a - b) ** 2  # the inequality used, checked symbolically
+    if sp.factor(2 * (a**2 + b**2) - (a + b) ** 2) != (a - b) ** 2:  # the inequality used
+        raise RuntimeError("derivation: (a+b)^2 <= 2(a^2+b^2) failed to verify")
     mean_sq_diff = 2 * (S.G / _n_eff(neighbours)) ** 2 * (S.B + S.B)
     rate = derive_girsanov_rate(noise).subs(S.delta_sq, mean_sq_diff)
     return sp.simplify(S.T * rate)

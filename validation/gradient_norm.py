@@ -75,15 +75,14 @@ def run_grid(*, quick: bool = False, alpha: float = 1e-3, seed: int = 0, quiet: 
 def _trends(claims, grid, alpha):
     """Depth-trend sign per scheme and width, from the simulations alone."""
     out = {}
-    by = {(c.scheme, c.widths): c for c in claims}
+    by = {c.name: c for c in claims}
+    zc = stats.norm.isf(alpha / 2)  # per comparison, two-sided
     for s in SCHEME_NAMES:
         for m in grid["widths"]:
             signs = []
             for L1, L2 in zip(grid["depths"], grid["depths"][1:]):
-                a = by[(s, Network.uniform(depth=L1, width=m, input_dim=grid["input_dim"]).widths)]
-                b = by[(s, Network.uniform(depth=L2, width=m, input_dim=grid["input_dim"]).widths)]
+                a, b = by[f"{s} L={L1} m={m}"], by[f"{s} L={L2} m={m}"]
                 z = (b.estimate - a.estimate) / math.hypot(a.stderr, b.stderr)
-                zc = stats.norm.isf(alpha / 2)
                 signs.append("down" if z < -zc else "up" if z > zc else "inconclusive")
             verdict = ("decreases with depth" if all(x == "down" for x in signs) else
                        "increases with depth" if all(x == "up" for x in signs) else "mixed: " + ",".join(signs))
