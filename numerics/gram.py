@@ -45,13 +45,18 @@ def layer_factors(weights, X, slopes):
     return factors
 
 
+def gram_from_factors(factors) -> jnp.ndarray:
+    """:math:`K` from the per-layer factors of :func:`layer_factors`."""
+    K = 0.0
+    for delta, h in factors:
+        K = K + jnp.einsum("ima,jmb->iajb", delta, delta) * (h @ h.T)[:, None, :, None]
+    o = factors[-1][0].shape[-1]
+    return K[:, 0, :, 0] if o == 1 else K
+
+
 def ntk_gram(weights, X, slopes) -> jnp.ndarray:
     """:math:`K_{ij}` by the per-layer factorisation (see module docstring)."""
-    K = 0.0
-    for delta, h in layer_factors(weights, X, slopes):
-        K = K + jnp.einsum("ima,jmb->iajb", delta, delta) * (h @ h.T)[:, None, :, None]
-    o = weights[-1].shape[0]
-    return K[:, 0, :, 0] if o == 1 else K
+    return gram_from_factors(layer_factors(weights, X, slopes))
 
 
 def ntk_gram_jacobian(weights, X, slopes) -> jnp.ndarray:

@@ -14,29 +14,43 @@ def add_parser(sub):
     p.add_argument("--out", default=".", help="folder for validation.json and validation.md")
     p.add_argument("--alpha", type=positive_float, default=1e-3, help="family-wise false-failure rate")
     p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--no-observations", action="store_true",
+                   help="skip re-running the authors' training observations (the slowest part)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=run)
     return p
 
 
-def write_report(out, *, quick, alpha=1e-3, seed=0, quiet=True) -> dict:
+def write_report(out, *, quick, alpha=1e-3, seed=0, quiet=True, observations=True) -> dict:
+    """Gradient-norm grid, exact privacy chain and (optionally) the authors' observations."""
     from tqdm import tqdm
 
+    from validation import privacy_checks
     from validation.artifacts import atomic_write, dumps
     from validation.gradient_norm import run_grid, to_markdown
 
     if not 0 < alpha < 1:
         raise ValueError(f"--alpha: must be in (0, 1), got {alpha}")
-    with tqdm(desc="validate", disable=quiet, file=sys.stderr, unit="claim") as bar:
+    with tqdm(desc="validate: gradient norms", disable=quiet, file=sys.stderr, unit="claim") as bar:
         res = run_grid(quick=quick, alpha=alpha, seed=seed, progress=bar.update)
+    chain = privacy_checks.run_chain()
+    obs = None
+    if observations:
+        cfg = privacy_checks.QUICK_OBSERVATION_CONFIG if quick else privacy_checks.OBSERVATION_CONFIG
+        with tqdm(desc="validate: training runs", disable=quiet, file=sys.stderr, unit="run") as bar:
+            obs = privacy_checks.run_observations(cfg, progress=bar.update)
+    res["privacy"] = {"chain": chain, "observations": obs}
+    res["gradient_norm_passed"] = res["passed"]
+    res["passed"] = bool(res["passed"] and chain["passed"])
     out = Path(out)
     atomic_write(out / "validation.json", dumps(res) + "\n")
-    atomic_write(out / "validation.md", to_markdown(res))
+    atomic_write(out / "validation.md", to_markdown(res) + "\n" + privacy_checks.to_markdown(chain, obs))
     return res
 
 
 def run(args) -> int:
-    res = write_report(args.out, quick=args.quick, alpha=args.alpha, seed=args.seed, quiet=args.quiet)
+    res = write_report(args.out, quick=args.quick, alpha=args.alpha, seed=args.seed, quiet=args.quiet,
+                       observations=not args.no_observations)
     if not args.quiet:
         print(f"wrote {args.out}/validation.json and validation.md: "
               f"{'PASS' if res['passed'] else 'FAIL'}", file=sys.stderr)
