@@ -29,7 +29,8 @@ from tqdm import tqdm
 from paper_figs.registry import FIGURES
 from validation.artifacts import atomic_write, dumps, sha256
 
-FIGURE_MODULES = ("paper_figs.fig_grad_norm",)
+FIGURE_MODULES = ("paper_figs.fig_grad_norm", "paper_figs.fig_layer_share", "paper_figs.fig_kl_bound_map",
+                  "paper_figs.fig_tightness")
 MANIFEST = "manifest.json"
 
 

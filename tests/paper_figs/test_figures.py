@@ -82,3 +82,33 @@ def test_failing_figure_is_named_and_others_survive(tmp_path):
 def test_unknown_figure_name():
     with pytest.raises(ValueError, match="only"):
         build.build_figures(["nope"], size="tiny", out_dir="/tmp/never", quiet=True)
+
+
+def test_layer_share_matches_hand_formula(out):
+    """He, uniform width: layer 1 carries 1/(1 + (L-1) m/d) of the total (THEORY.md §2 worked case)."""
+    cfg = FIGURES["layer_share"].config("tiny")
+    rows = [r for r in _rows(out / "layer_share.csv") if r["scheme"] == "he"]
+    L, m, d = cfg["depth"], cfg["width"], cfg["input_dim"]
+    assert math.isclose(float(rows[0]["share"]), 1 / (1 + (L - 1) * m / d), rel_tol=1e-12)
+    for s in ("lecun", "xavier", "he", "ntk"):
+        assert math.isclose(sum(float(r["share"]) for r in _rows(out / "layer_share.csv") if r["scheme"] == s),
+                            1.0, rel_tol=1e-12)
+
+
+def test_kl_bound_map_matches_hand_formula(out):
+    """LeCun: KL bound = T B/(sigma^2 n^2), B = 2^{1-L}(1 + (L-1) m/d) typed from THEORY.md."""
+    cfg = FIGURES["kl_bound_map"].config("tiny")
+    for r in _rows(out / "kl_bound_map.csv"):
+        if r["scheme"] != "lecun":
+            continue
+        L, m, d = int(r["depth"]), int(r["width"]), cfg["input_dim"]
+        B = 2.0 ** (1 - L) * (1 + (L - 1) * m / d)
+        want = math.log10(cfg["T"] * B / (cfg["sigma"] ** 2 * cfg["n"] ** 2))
+        assert math.isclose(float(r["log10_kl_bound"]), want, rel_tol=1e-10)
+        assert int(r["depth_helps"]) == int(L >= 2 or m < d)
+
+
+def test_tightness_ordering(out):
+    for r in _rows(out / "tightness.csv"):
+        f, t, b = float(r["final_kl"]), float(r["trajectory_kl"]), float(r["pathwise_bound"])
+        assert 0 < f <= t * (1 + 1e-9) <= b * (1 + 1e-9)
