@@ -122,7 +122,8 @@ def neighbour_sq_diffs(a, K, n: int, kind: str):
     return rep.reshape(-1)
 
 
-def _forward(weights, X, slopes):
+def predict_batch(weights, X, slopes):
+    """Scalar outputs :math:`f(x_i; W)` for a batch ``X`` of shape (N, d)."""
     h = X
     for l, W in enumerate(weights):
         h = h @ W.T
@@ -146,13 +147,13 @@ def _train_one(run: TrainingRun, data: Dataset, key):
     W0 = draw_weights(spec, key=k_init)
     noise_var = run.lr * (2 * run.sigma**2 if run.noise == "sqrt2" else run.sigma**2)
     lin_factors = layer_factors(W0, X, slopes)
-    f0 = _forward(W0, X, slopes)
+    f0 = predict_batch(W0, X, slopes)
     K0 = gram_from_factors(lin_factors)
     g_pair = jnp.sqrt(jnp.stack([K0[0, 0], K0[n, n]]))
 
     def predict(W):
         if run.model == "full":
-            return _forward(W, X, slopes)
+            return predict_batch(W, X, slopes)
         return f0 + sum(jnp.einsum("nmo,nk,mk->n", d, h, w - w0)
                         for (d, h), w, w0 in zip(lin_factors, W, W0))
 
@@ -192,4 +193,5 @@ def train(run: TrainingRun, data: Dataset) -> TrainingResult:
     return TrainingResult(mx, pair, kl, loss, acc, g_pair, run)
 
 
-__all__ = ["TrainingRun", "TrainingResult", "train", "neighbour_sq_diffs", "loss_and_derivative"]
+__all__ = ["TrainingRun", "TrainingResult", "train", "neighbour_sq_diffs", "loss_and_derivative",
+           "predict_batch"]

@@ -21,7 +21,7 @@ from numerics.bruteforce import draw_weights
 from numerics.data import digits, sphere
 from numerics.exact_kl import exact_chain
 from numerics.gram import gram_from_factors, layer_factors
-from numerics.noisy_gd import TrainingRun, _forward, train
+from numerics.noisy_gd import TrainingRun, predict_batch, train
 from numerics.spec import array_spec
 from theory import SCHEME_NAMES, Network
 from validation.privacy_loss import closed_form_bound
@@ -45,7 +45,7 @@ def chain_case(seed, n, depth, width, scheme, T, sigma, lr=0.01):
     y = np.concatenate([ds.y_train, ds.y_held])
     sl = [np.zeros(()) for _ in range(depth - 1)]
     K = np.asarray(gram_from_factors(layer_factors(W0, X, sl)))
-    r = np.asarray(_forward(W0, X, sl)) - y
+    r = np.asarray(predict_batch(W0, X, sl)) - y
     c = exact_chain(K, r, n=ds.n, j=0, z=ds.n, lr=lr, sigma=sigma, steps=int(round(T / lr)))
     return {"seed": seed, "n": ds.n, "depth": depth, "width": width, "scheme": scheme, "T": T, "sigma": sigma,
             "final_kl": c.final_kl, "trajectory_kl": c.trajectory_kl, "pathwise_bound": c.pathwise_bound,
