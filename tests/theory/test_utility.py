@@ -56,3 +56,40 @@ def test_bad_inputs():
         U.excess_risk_bound(R=1, T=1, sigma=1, rank=0)
     with pytest.raises(ValueError, match="T"):
         U.excess_risk_bound(R=1, T=-1, sigma=1, rank=1)
+
+
+def test_discrete_forms_match_theory_md():
+    """The corrected discrete forms of THEORY.md §4, typed by hand (sqrt2 convention)."""
+    lip = S.R**2 / (2 * S.T) + S.eta * U.G_L_SYM**2 / 2 + S.sigma**2 * S.rank
+    smooth = S.R**2 / (2 * S.T) + S.sigma**2 * S.rank * (1 + S.eta * U.BETA_S_SYM)
+    assert sp.simplify(U.derive_discrete_excess_bound("lipschitz", "sqrt2") - lip) == 0
+    assert sp.simplify(U.derive_discrete_excess_bound("smooth", "sqrt2") - smooth) == 0
+    # the sigma convention halves the noise term, as in the continuous form
+    half = U.derive_discrete_excess_bound("smooth", "sigma") - S.R**2 / (2 * S.T)
+    assert sp.simplify(half - (smooth - S.R**2 / (2 * S.T)) / 2) == 0
+
+
+@pytest.mark.parametrize("form", U.DISCRETE_FORMS)
+@pytest.mark.parametrize("noise", P.NOISE_CONVENTIONS)
+def test_discrete_forms_tend_to_the_continuous_one(form, noise):
+    assert sp.limit(U.derive_discrete_excess_bound(form, noise), S.eta, 0) == U.derive_excess_risk_bound(noise)
+
+
+@given(R=pos, T=pos, sigma=pos, rank=st.integers(1, 500), lr=st.floats(1e-4, 1.0), G_L=pos,
+       beta=st.floats(1e-3, 1.0))
+def test_discrete_forms_dominate_the_continuous_one(R, T, sigma, rank, lr, G_L, beta):
+    cont = U.excess_risk_bound(R=R, T=T, sigma=sigma, rank=rank)
+    assert U.discrete_excess_risk_bound(R=R, T=T, sigma=sigma, rank=rank, lr=lr, G_L=G_L) >= cont
+    assert U.discrete_excess_risk_bound(R=R, T=T, sigma=sigma, rank=rank, lr=lr, form="smooth",
+                                        beta_s=beta) >= cont
+
+
+def test_discrete_bad_inputs():
+    with pytest.raises(ValueError, match="lr"):
+        U.discrete_excess_risk_bound(R=1, T=1, sigma=1, rank=1, lr=1.0, form="smooth", beta_s=2.0)
+    with pytest.raises(ValueError, match="form"):
+        U.discrete_excess_risk_bound(R=1, T=1, sigma=1, rank=1, lr=0.1, form="euler", G_L=1)
+    with pytest.raises(ValueError, match="G_L"):
+        U.discrete_excess_risk_bound(R=1, T=1, sigma=1, rank=1, lr=0.1, G_L=float("nan"))
+    with pytest.raises(ValueError, match="beta_s"):
+        U.discrete_excess_risk_bound(R=1, T=1, sigma=1, rank=1, lr=0.1, form="smooth", beta_s=None)
