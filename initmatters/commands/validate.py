@@ -22,10 +22,10 @@ def add_parser(sub):
 
 
 def write_report(out, *, quick, alpha=1e-3, seed=0, quiet=True, observations=True) -> dict:
-    """Gradient-norm grid, exact privacy chain and (optionally) the authors' observations."""
+    """Gradient-norm grid, exact privacy chain, utility bounds and (optionally) the authors' observations."""
     from tqdm import tqdm
 
-    from validation import privacy_checks
+    from validation import privacy_checks, utility_checks
     from validation.artifacts import atomic_write, dumps
     from validation.gradient_norm import run_grid, to_markdown
 
@@ -34,17 +34,22 @@ def write_report(out, *, quick, alpha=1e-3, seed=0, quiet=True, observations=Tru
     with tqdm(desc="validate: gradient norms", disable=quiet, file=sys.stderr, unit="claim") as bar:
         res = run_grid(quick=quick, alpha=alpha, seed=seed, progress=bar.update)
     chain = privacy_checks.run_chain()
+    ucfg = utility_checks.QUICK_UTILITY_CONFIG if quick else utility_checks.UTILITY_CONFIG
+    with tqdm(desc="validate: utility", disable=quiet, file=sys.stderr, unit="network") as bar:
+        util = utility_checks.run_utility(ucfg, alpha=alpha, progress=bar.update)
     obs = None
     if observations:
         cfg = privacy_checks.QUICK_OBSERVATION_CONFIG if quick else privacy_checks.OBSERVATION_CONFIG
         with tqdm(desc="validate: training runs", disable=quiet, file=sys.stderr, unit="run") as bar:
             obs = privacy_checks.run_observations(cfg, progress=bar.update)
     res["privacy"] = {"chain": chain, "observations": obs}
+    res["utility"] = util
     res["gradient_norm_passed"] = res["passed"]
-    res["passed"] = bool(res["passed"] and chain["passed"])
+    res["passed"] = bool(res["passed"] and chain["passed"] and util["passed"])
     out = Path(out)
     atomic_write(out / "validation.json", dumps(res) + "\n")
-    atomic_write(out / "validation.md", to_markdown(res) + "\n" + privacy_checks.to_markdown(chain, obs))
+    atomic_write(out / "validation.md", to_markdown(res) + "\n" + privacy_checks.to_markdown(chain, obs)
+                 + "\n" + utility_checks.to_markdown(util))
     return res
 
 
