@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numerics.blas import single_blas_thread
 from theory.checks import choice, positive_float, positive_int
 from theory.privacy import NOISE_CONVENTIONS, realised_kl_bound, step_kl
 
@@ -59,6 +60,7 @@ def gaussian_kl(mu1, cov1, mu2, cov2) -> float:
     return float(0.5 * (tr + d @ d - k + logdet2 - logdet1))
 
 
+@single_blas_thread
 def exact_chain(K, residuals, *, n: int, j: int, z: int, lr: float, sigma: float, steps: int,
                 noise: str = "sqrt2", rel_tol: float = 1e-12) -> ExactChain:
     """Exact final-iterate and trajectory KL for replacing training point ``j`` by point ``z``.

@@ -29,8 +29,10 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from scipy.special import expit
 
+from numerics.blas import single_blas_thread
 from numerics.bruteforce import draw_weights
 from numerics.data import Dataset
 from numerics.gram import gram_from_factors, layer_factors
@@ -41,7 +43,7 @@ from theory.checks import choice, positive_float, positive_int
 from theory.privacy import NOISE_CONVENTIONS
 
 __all__ = ["SpanProblem", "span_problem", "linearized_problem", "span_gradient", "Comparator",
-           "ridge_comparator", "min_norm_comparator", "UtilityRuns", "simulate"]
+           "ridge_comparator", "RidgePath", "min_norm_comparator", "UtilityRuns", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class SpanProblem:
         return np.mean(np.logaddexp(0.0, -self.y * f), axis=-1)
 
 
+@single_blas_thread
 def span_problem(K, f0, y, *, rel_tol: float = 1e-10) -> SpanProblem:
     """Reduce to :math:`S` from the training Gram matrix ``K`` (n, n), outputs ``f0`` and labels ``y``.
 
@@ -124,11 +127,13 @@ class Comparator:
     lam: float | None   # ridge parameter; None for c = 0 (no regularised problem solved)
 
 
-def ridge_comparator(problem: SpanProblem, lam: float) -> Comparator:
+@single_blas_thread
+def ridge_comparator(problem: SpanProblem, lam: float, *, start=None) -> Comparator:
     r""":math:`\tilde c = \arg\min_c \mathcal L(c) + \frac\lambda2\|c\|^2` (strictly convex; damped Newton, exact Hessian).
 
     THEORY.md §4 uses :math:`\lambda = 1/T`: then :math:`\tilde c` minimises the right-hand
-    side :math:`\mathcal L(\tilde c) + R^2/(2T)` of the continuous bound.
+    side :math:`\mathcal L(\tilde c) + R^2/(2T)` of the continuous bound.  ``start``: Newton's
+    starting point (default 0); the minimiser is unique, so it changes only the work done.
     """
     lam = positive_float("lam", lam)
     Bm, f0, y, n = problem.B, problem.f0, problem.y, problem.n
@@ -143,14 +148,21 @@ def ridge_comparator(problem: SpanProblem, lam: float) -> Comparator:
         g = Bm @ (-y * s) / n + lam * c
         return g, (Bm * (s * (1 - s))) @ Bm.T / n + lam * np.eye(problem.rank)
 
-    c = np.zeros(problem.rank)
+    c = np.zeros(problem.rank) if start is None else np.array(start, dtype=np.float64)
+    last = np.inf
     for _ in range(200):                            # damped Newton with Armijo backtracking
         g, H = grad_hess(c)
-        step = -np.linalg.solve(H, g)
-        decrement = -g @ step                       # Newton decrement squared
+        step = -cho_solve(cho_factor(H), g)         # H is positive definite (lam > 0)
+        decrement = -g @ step                       # Newton decrement squared ~ 2 (f(c) - min f)
+        if decrement < 1e-10:
+            # quadratic convergence: full steps until the step stops shrinking (rounding level); the
+            # objective is then flat to rounding, but c, and so L(c), still gains digits
+            size = float(np.linalg.norm(step))
+            if size >= last or size <= 1e-15 * (1.0 + float(np.linalg.norm(c))):
+                break
+            c, last = c + step, size
+            continue
         t, f_c = 1.0, fun(c)
-        if decrement <= 1e-15 * max(1.0, f_c):    # f(c) - min f ~ decrement/2: at rounding level
-            break
         while fun(c + t * step) > f_c - 0.25 * t * decrement and t > 1e-12:
             t *= 0.5
         c = c + t * step
@@ -159,7 +171,23 @@ def ridge_comparator(problem: SpanProblem, lam: float) -> Comparator:
     return Comparator(c, float(problem.loss(c)), float(np.linalg.norm(c)), lam)
 
 
-def min_norm_comparator(problem: SpanProblem, target_loss: float) -> Comparator:
+class RidgePath:
+    r"""Ridge comparators :math:`\tilde c_\lambda` of one problem, each Newton solve started from the
+    solution at the nearest :math:`\log\lambda` already solved (searches along the path are cheap)."""
+
+    def __init__(self, problem: SpanProblem):
+        self.problem = problem
+        self._solved: dict = {}   # log lambda -> Comparator
+
+    def __call__(self, lam: float) -> Comparator:
+        g = float(np.log(positive_float("lam", lam)))
+        if g not in self._solved:
+            near = min(self._solved, key=lambda h: abs(h - g), default=None)
+            self._solved[g] = ridge_comparator(self.problem, lam, start=None if near is None else self._solved[near].c)
+        return self._solved[g]
+
+
+def min_norm_comparator(problem: SpanProblem, target_loss: float, *, path: RidgePath | None = None) -> Comparator:
     r"""The comparator of least norm with :math:`\mathcal L(\tilde u) \le` ``target_loss``.
 
     Along the ridge path :math:`\lambda\mapsto\tilde c_\lambda` both :math:`\mathcal L(\tilde c_\lambda)`
@@ -172,14 +200,15 @@ def min_norm_comparator(problem: SpanProblem, target_loss: float) -> Comparator:
     from scipy.optimize import brentq
 
     target = positive_float("target_loss", target_loss)
-    if problem.loss(np.zeros(problem.rank)) <= target:
-        return Comparator(np.zeros(problem.rank), float(problem.loss(np.zeros(problem.rank))), 0.0, None)
+    path = path or RidgePath(problem)
+    zero = np.zeros(problem.rank)
+    if problem.loss(zero) <= target:
+        return Comparator(zero, float(problem.loss(zero)), 0.0, None)
     lo, hi = np.log(1e-10), np.log(1e10)   # at lambda = 1e10, c ~ 1e-10: the loss is L(0) > target
-    if ridge_comparator(problem, float(np.exp(lo))).loss > target:
+    if path(float(np.exp(lo))).loss > target:
         raise ValueError(f"target_loss: {target:g} is below what the span reaches (lambda down to 1e-10)")
-    log_lam = brentq(lambda g: ridge_comparator(problem, float(np.exp(g))).loss - target, lo, hi,
-                     xtol=1e-10, rtol=1e-12)
-    return ridge_comparator(problem, float(np.exp(log_lam)))
+    log_lam = brentq(lambda g: path(float(np.exp(g))).loss - target, lo, hi, xtol=1e-10, rtol=1e-12)
+    return path(float(np.exp(log_lam)))
 
 
 @dataclass(frozen=True)
@@ -232,5 +261,5 @@ def simulate(problem: SpanProblem, *, lr: float, sigma: float, steps: int, runs:
                                steps=steps)
     losses, avg_it = np.asarray(losses), np.asarray(avg_it)
     if not (np.all(np.isfinite(losses)) and np.all(np.isfinite(avg_it))):
-        raise FloatingPointError("utility simulation produced non-finite losses; lower lr")
+        raise ValueError("lr: utility simulation produced non-finite losses; lower lr")
     return UtilityRuns(losses, avg_it)

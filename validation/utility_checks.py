@@ -42,7 +42,8 @@ from scipy import stats
 from scipy.optimize import minimize_scalar
 
 from numerics.data import digits
-from numerics.utility import Comparator, SpanProblem, linearized_problem, min_norm_comparator, ridge_comparator, simulate
+from numerics.utility import (Comparator, RidgePath, SpanProblem, linearized_problem, min_norm_comparator,
+                              ridge_comparator, simulate)
 from theory import SCHEME_NAMES, Network, gradient_norm_profile
 from theory.utility import discrete_excess_risk_bound, excess_risk_bound, optimal_tradeoff
 
@@ -85,24 +86,27 @@ def utility_case(problem: SpanProblem, *, lr: float, T: float, sigma: float, run
             "z_continuous": z_cont, "z_lipschitz": z_lip, "z_smooth": z_smooth}
 
 
-def best_comparator_at_budget(problem: SpanProblem, *, B: float, eps: float, G: float = 1.0) -> Comparator:
+def best_comparator_at_budget(problem: SpanProblem, *, B: float, eps: float, G: float = 1.0,
+                              path: RidgePath | None = None) -> Comparator:
     r"""The ridge comparator minimising :math:`\mathcal L(\tilde u_\lambda) + \text{excess}^*(R_\lambda)`
     (:func:`theory.utility.optimal_tradeoff`), searched over :math:`\log\lambda\in[\log 10^{-4}, \log 10^4]`."""
+    path = path or RidgePath(problem)
+
     def total(log_lam):
-        comp = ridge_comparator(problem, float(np.exp(log_lam)))
+        comp = path(float(np.exp(log_lam)))
         t = optimal_tradeoff(eps=eps, G=G, B=B, R=max(comp.R, 1e-300), rank=problem.rank, n=problem.n)
         return comp.loss + t.excess
 
-    grid = np.linspace(np.log(1e-4), np.log(1e4), 33)
+    grid = np.linspace(np.log(1e4), np.log(1e-4), 33)   # from c ~ 0 down the path: warm starts
     vals = [total(g) for g in grid]
     i = int(np.argmin(vals))
-    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    lo, hi = sorted((grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]))
     res = minimize_scalar(total, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
-    best = res.x if res.fun < vals[i] else grid[i]
-    return ridge_comparator(problem, float(np.exp(best)))
+    return path(float(np.exp(res.x if res.fun < vals[i] else grid[i])))
 
 
-def _problems(cfg):
+def problems(cfg):
+    """(scheme, depth, network, span problem, key) for every grid point: digits 0 vs 1, one W_0 each."""
     ds = digits((0, 1), seed=cfg["seed"])
     for s in SCHEME_NAMES:
         for L in cfg["depths"]:
@@ -127,8 +131,9 @@ def _point(problem: SpanProblem, comp: Comparator, *, B: float, cfg: dict, key) 
 
 def tradeoff_point(problem: SpanProblem, *, B: float, cfg: dict, key) -> dict:
     """Both comparators of the privacy–utility curve at one (scheme, depth), with measurements."""
-    best = best_comparator_at_budget(problem, B=B, eps=cfg["eps"])
-    target = min_norm_comparator(problem, cfg["target_loss"])
+    path = RidgePath(problem)
+    best = best_comparator_at_budget(problem, B=B, eps=cfg["eps"], path=path)
+    target = min_norm_comparator(problem, cfg["target_loss"], path=path)
     return {"n": problem.n, "rank": problem.rank, "B": B, "eps": cfg["eps"], "target_loss": cfg["target_loss"],
             "best": _point(problem, best, B=B, cfg=cfg, key=jax.random.fold_in(key, 99)),
             "target": _point(problem, target, B=B, cfg=cfg, key=jax.random.fold_in(key, 98))}
@@ -137,7 +142,7 @@ def tradeoff_point(problem: SpanProblem, *, B: float, cfg: dict, key) -> dict:
 def run_utility(cfg=UTILITY_CONFIG, *, alpha: float = 1e-3, progress=None) -> dict:
     """Bounds table and privacy–utility curve over schemes × depths; ``passed`` iff no discrete form is violated."""
     rows, curve = [], []
-    for s, L, net, prob, key in _problems(cfg):
+    for s, L, net, prob, key in problems(cfg):
         i = 0
         for sigma in cfg["sigmas"]:
             for lr in cfg["lrs"]:
