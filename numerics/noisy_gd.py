@@ -47,6 +47,17 @@ LOSSES = ("logistic", "squared")
 NEIGHBOURS = ("remove-add", "replace")
 
 
+class TrainingDiverged(ValueError):
+    """Noisy GD produced a non-finite loss or gradient (the step size is too large for the problem).
+
+    A ``ValueError`` naming ``lr``, so the command line exits with status 2 and one line.
+    """
+
+    def __init__(self, message, *, runs: int, step: int):
+        super().__init__(message)
+        self.runs, self.step = runs, step
+
+
 @dataclass(frozen=True)
 class TrainingRun:
     """Frozen spec of a noisy-GD experiment (``steps`` full-batch steps = epochs)."""
@@ -187,11 +198,15 @@ def train(run: TrainingRun, data: Dataset) -> TrainingResult:
     keys = jax.random.split(jax.random.key(run.seed), run.runs)
     fn = jax.jit(jax.vmap(lambda k: _train_one(run, data, k)))
     mx, pair, loss, acc, g_pair = (np.asarray(v) for v in fn(keys))
-    if not (np.all(np.isfinite(mx)) and np.all(np.isfinite(loss))):
-        raise FloatingPointError("training diverged (non-finite loss or gradients); lower --lr")
+    bad = ~(np.isfinite(mx) & np.isfinite(loss))
+    if bad.any():
+        runs = np.flatnonzero(bad.any(axis=1))
+        raise TrainingDiverged(f"lr: training diverged (non-finite loss or gradients) in {len(runs)} of {run.runs} "
+                               f"runs, first at step {int(bad.argmax(axis=1)[runs].min()) + 1}; lower --lr",
+                               runs=len(runs), step=int(bad.argmax(axis=1)[runs].min()) + 1)
     kl = step_kl(np.full(mx.size, run.lr), mx.reshape(-1), sigma=run.sigma, noise=run.noise).reshape(mx.shape)
     return TrainingResult(mx, pair, kl, loss, acc, g_pair, run)
 
 
-__all__ = ["TrainingRun", "TrainingResult", "train", "neighbour_sq_diffs", "loss_and_derivative",
+__all__ = ["TrainingRun", "TrainingResult", "TrainingDiverged", "train", "neighbour_sq_diffs", "loss_and_derivative",
            "predict_batch"]

@@ -87,7 +87,8 @@ def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
             idx = jax.device_put(jnp.arange(start, start + padded, dtype=jnp.uint32), sharding)
             res = np.asarray(fn(key, idx))[:n]
             if not np.all(np.isfinite(res)):
-                raise FloatingPointError(f"{method}: non-finite gradient norms (overflow at this depth?)")
+                raise ValueError(f"depth: non-finite gradient norms from the {method} sampler (float64 overflow "
+                                 f"at this depth; the closed form is still available in log space)")
             if on_chunk is None:
                 out.append(res)
             else:

@@ -67,3 +67,10 @@ def test_export_json_and_latex(tmp_path):
     assert main(["export", "--format", "latex", "--out", str(tmp_path / "f.tex")]) == 0
     tex = (tmp_path / "f.tex").read_text()
     assert tex.count(r"\begin{align*}") == 1 and "B_{\\mathrm{Xavier}}" in tex
+
+
+def test_privacy_loss_divergence_is_one_line_naming_lr():
+    rc, out, err = run_cli("privacy-loss", "--init", "ntk", "--depth", "6", "--width", "64", "--lr", "20",
+                           "--epochs", "30", "--data", "sphere", "--model", "full", "--runs", "2", "--quiet")
+    assert rc == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "lr: training diverged" in err and "Traceback" not in err

@@ -50,3 +50,25 @@ def test_privacy_loss_cli_json_contract():
     bad = subprocess.run([sys.executable, "-m", "initmatters", "privacy-loss", "--init", "he", "--depth", "2",
                           "--width", "8", "--classes", "0,12"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "classes" in bad.stderr
+
+
+def test_a_diverged_training_run_makes_its_criteria_untestable(monkeypatch):
+    """A configuration whose training diverges is recorded, and no verdict is drawn from it."""
+    from numerics.noisy_gd import TrainingDiverged
+
+    def fake(*, scheme, depth, width, model, epochs, **kw):
+        if scheme == "ntk" and depth == 8:
+            raise TrainingDiverged("lr: training diverged", runs=1, step=3)
+        t = np.arange(1, epochs + 1, dtype=float)
+        scale = {"lecun": 1e-4, "xavier": 2e-4, "he": 1.0, "ntk": 2.0}[scheme] * width * depth
+        return {"kl_mean": (scale * t).tolist(), "kl_std": (0 * t).tolist(), "bound": (10 * scale * t).tolist()}
+
+    monkeypatch.setattr(P, "privacy_loss", fake)
+    obs = P.run_observations(P.QUICK_OBSERVATION_CONFIG)
+    assert list(obs["diverged"]) == ["ntk L=8 m=32 full"]
+    assert "untestable" in obs["1_linear_then_superlinear"]["ntk"]
+    assert "untestable" in obs["2_early_lecun_xavier_small"]["depth 8"]
+    assert obs["2_early_lecun_xavier_small"]["depth 2"]["reproduced"]      # not touched by the divergence
+    assert not obs["1_linear_then_superlinear"]["he"]["reproduced"]        # linear throughout: a verdict
+    md = P.to_markdown(P.run_chain(P.CHAIN_CASES[:1]), obs)
+    assert "untestable: training diverged for ntk 8 32" in md and "ntk L=8 m=32 full" in md
