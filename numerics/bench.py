@@ -59,7 +59,7 @@ def run(*, quick: bool = False) -> dict:
     t_jac = _best_time(lambda: g2(W, X).block_until_ready(), repeats=2)
 
     pn, pm, pL = (90, 128, 4) if quick else (360, 512, 8)
-    t_step_gram, t_step_pe = _privacy_steps(pn, pm, pL, d)
+    t_step_gram, t_step_pe, mem_gram, mem_pe = _privacy_steps(pn, pm, pL, d)
 
     return {
         "config": {"d": d, "m": m, "L": L, "gram": {"n": n, "m": gm, "L": gL},
@@ -72,15 +72,18 @@ def run(*, quick: bool = False) -> dict:
         "bruteforce_vs_rng_floor": floor / rates["bruteforce"],
         "gram_vs_jacobian": t_jac / t_gram,
         "privacy_step_vs_per_example_grads": t_step_pe / t_step_gram,
+        "privacy_step_bytes": {"gram": mem_gram, "per_example": mem_pe,
+                               "params": Network.uniform(depth=pL, width=pm, input_dim=d).num_params},
         "targets": {"matrixfree_vs_bruteforce": ">= 300", "scalar_vs_bruteforce": ">= 1e4",
                     "bruteforce_vs_rng_floor": "<= 2", "gram_vs_jacobian": ">= 5",
                     "privacy_step_vs_per_example_grads": ">= 5"},
     }
 
 
-def _privacy_steps(N, m, L, d):
-    """One noisy-GD step with the full remove/add neighbour scan (n = 0.8 N training points):
-    Gram trick against vmapped per-example gradients.  Returns both times in seconds."""
+def privacy_step_functions(N, m, L, d):
+    """One noisy-GD step with the full remove/add neighbour scan (n = 0.8 N training points), twice:
+    via the Gram trick and via vmapped per-example gradients.  Returns ``(step_gram,
+    step_per_example, args)``; both steps are jitted and take ``*args``."""
     spec = array_spec(Network.uniform(depth=L, width=m, input_dim=d), "he")
     W = bruteforce.draw_weights(spec, key=jax.random.key(5))
     X = jax.random.normal(jax.random.key(6), (N, d), dtype=jnp.float64)
@@ -125,8 +128,20 @@ def _privacy_steps(N, m, L, d):
             start += w.size
         return out, kl
 
-    key = jax.random.key(7)
-    t1 = _best_time(lambda: jax.block_until_ready(step_gram(W, key)), repeats=2)
-    t2 = _best_time(lambda: jax.block_until_ready(step_per_example(W, key)), repeats=2)
-    return t1, t2
+    return step_gram, step_per_example, (W, jax.random.key(7))
+
+
+def peak_bytes(fn, *args) -> int:
+    """Bytes XLA plans for one call of the jitted ``fn``: arguments, outputs and temporaries
+    (``Compiled.memory_analysis``; compiled, not run, so it is exact and costs no execution)."""
+    ma = fn.lower(*args).compile().memory_analysis()
+    return int(ma.argument_size_in_bytes + ma.output_size_in_bytes + ma.temp_size_in_bytes)
+
+
+def _privacy_steps(N, m, L, d):
+    """Seconds per step and planned bytes per step, Gram trick against per-example gradients."""
+    step_gram, step_pe, args = privacy_step_functions(N, m, L, d)
+    t1 = _best_time(lambda: jax.block_until_ready(step_gram(*args)), repeats=2)
+    t2 = _best_time(lambda: jax.block_until_ready(step_pe(*args)), repeats=2)
+    return t1, t2, peak_bytes(step_gram, *args), peak_bytes(step_pe, *args)
 

@@ -26,5 +26,7 @@ def run(args) -> int:
           f"{res['machine']['devices']}")
     rows = [(f"{k} samples/s", f"{v:,.1f}", "") for k, v in res["samples_per_s"].items()]
     rows += [(k, f"{res[k]:,.2f}", res["targets"][k]) for k in res["targets"]]
+    mem = res["privacy_step_bytes"]
+    rows += [(f"privacy step planned MiB ({k})", f"{mem[k] / 2**20:,.1f}", "") for k in ("gram", "per_example")]
     print(table(["measure", "value", "target"], rows))
     return 0
