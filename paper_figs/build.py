@@ -30,7 +30,8 @@ from paper_figs.registry import FIGURES
 from validation.artifacts import atomic_write, dumps, sha256
 
 FIGURE_MODULES = ("paper_figs.fig_grad_norm", "paper_figs.fig_layer_share", "paper_figs.fig_kl_bound_map",
-                  "paper_figs.fig_tightness")
+                  "paper_figs.fig_training", "paper_figs.fig_tightness", "paper_figs.fig_utility",
+                  "paper_figs.fig_spread", "paper_figs.fig_table")
 MANIFEST = "manifest.json"
 
 

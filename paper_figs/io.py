@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from validation.artifacts import atomic_write, check_finite
+
+# fontTools warns about the font files' own timestamps each time a PDF embeds a subset: not ours
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
 def save_csv(path, columns: dict) -> Path:

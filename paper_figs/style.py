@@ -29,3 +29,17 @@ def figure(ncols: int = 1, nrows: int = 1, width_scale: float = 1.0):
     fig, axes = plt.subplots(nrows, ncols, figsize=(w * width_scale * (1 if ncols == 1 else 0.75 * ncols),
                                                     h * (1 if nrows == 1 else 0.8 * nrows)), squeeze=False)
     return fig, axes
+
+
+def integer_ticks(ax):
+    """Integer tick labels on the x-axis (depths)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def legend_below(fig, ax, ncol: int = 4):
+    """One legend for the whole figure under its panels (entries from ``ax``), then a tight layout."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)

@@ -60,13 +60,26 @@ class DepthTrend:
         deep = {-1: "decreases B at every L >= 2", 1: "increases B at every L >= 2",
                 0: "leaves B unchanged at every L >= 2"}.get(
                     self.sign_for_deep, f"decreases B where {sp.sstr(self.sign_factor)} < 0")
-        if self.first_step_condition is sp.false:
-            first = "never decreases it"
-        elif self.first_step_condition is sp.true:
-            first = "always decreases it"
-        else:
-            first = f"decreases it iff {sp.sstr(self.first_step_condition)}"
+        first = {"never": "never decreases it", "always": "always decreases it"}.get(
+            self._first_step("sstr"), f"decreases it iff {self._first_step('sstr')}")
         return f"{name}: adding a layer {deep}; going from L = 1 to L = 2 {first}."
+
+    @property
+    def latex_summary(self) -> str:
+        r"""The same in a table cell: ``$\downarrow$ for $L\geq 2$; $L{=}1\to 2$: iff $d > m$``."""
+        deep = {-1: r"$\downarrow$", 1: r"$\uparrow$", 0: "$=$"}.get(
+            self.sign_for_deep, rf"$\downarrow$ where ${sp.latex(self.sign_factor)} < 0$")
+        first = self._first_step("latex")
+        first = first if first in ("never", "always") else f"iff ${first}$"
+        return rf"{deep} for $L\geq 2$; $L{{=}}1\to 2$: {first}"
+
+    def _first_step(self, printer: str) -> str:
+        """``never``/``always``, or the condition for B(2) < B(1) printed by ``sp.<printer>``."""
+        if self.first_step_condition is sp.false:
+            return "never"
+        if self.first_step_condition is sp.true:
+            return "always"
+        return getattr(sp, printer)(self.first_step_condition)
 
 
 def _sign_factor(expr: sp.Expr) -> sp.Expr:

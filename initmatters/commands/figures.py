@@ -15,6 +15,7 @@ def add_parser(sub):
     p.add_argument("--force", action="store_true", help="rebuild even unchanged figures")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
+    p.add_argument("--gallery", metavar="DIR", help="also write README thumbnails of the built figures to DIR")
     p.set_defaults(run=run)
     return p
 
@@ -44,6 +45,11 @@ def run(args) -> int:
     if failed:
         print(f"initmatters: error: figure(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    if args.gallery:
+        from paper_figs.gallery import write_thumbnails
+
+        write_thumbnails(args.out, args.gallery, args.only)
     if not args.quiet:
-        print(f"wrote {args.out}/manifest.json", file=sys.stderr)
+        print(f"wrote {args.out}/manifest.json" + (f" and thumbnails in {args.gallery}" if args.gallery else ""),
+              file=sys.stderr)
     return 0

@@ -112,3 +112,110 @@ def test_tightness_ordering(out):
     for r in _rows(out / "tightness.csv"):
         f, t, b = float(r["final_kl"]), float(r["trajectory_kl"]), float(r["pathwise_bound"])
         assert 0 < f <= t * (1 + 1e-9) <= b * (1 + 1e-9)
+
+
+def _by(rows, **kw):
+    return [r for r in rows if all(r[k] == str(v) for k, v in kw.items())]
+
+
+def test_kl_over_training_curves(out):
+    cfg = FIGURES["kl_over_training"].config("tiny")
+    rows = _rows(out / "kl_over_training.csv")
+    assert set(rows[0]) == {"scheme", "epoch", "kl_mean", "kl_std", "kl_over_linear", "train_loss", "train_accuracy"}
+    for s in ("lecun", "xavier", "he", "ntk"):
+        rs = _by(rows, scheme=s)
+        kl = np.array([float(r["kl_mean"]) for r in rs])
+        assert [int(r["epoch"]) for r in rs] == list(range(1, cfg["epochs"] + 1))
+        assert np.all(kl > 0) and np.all(np.diff(kl) > 0)          # a sum of positive per-step KLs
+        assert all(float(r["kl_std"]) >= 0 for r in rs)
+        assert float(rs[4]["kl_over_linear"]) == 1.0               # normalised at epoch 5
+        rel = np.array([float(r["kl_over_linear"]) for r in rs]) * np.arange(1, len(kl) + 1) / 5
+        np.testing.assert_allclose(rel * kl[4], kl, rtol=1e-12)    # the ratio is what it says
+
+
+def test_kl_vs_depth_reads_the_same_training_runs(out):
+    """Figure 6 at the last epoch equals figure 5's curve where the two share (scheme, depth, config)."""
+    cfg5, cfg6 = FIGURES["kl_over_training"].config("tiny"), FIGURES["kl_vs_depth"].config("tiny")
+    rows = _rows(out / "kl_vs_depth.csv")
+    assert len(rows) == 4 * len(cfg6["depths"]) * 2
+    assert {int(r["epoch"]) for r in rows} == {cfg6["short"], cfg6["epochs"]}
+    assert cfg5["depth"] in cfg6["depths"] and cfg5["width"] == cfg6["width"]
+    five = _rows(out / "kl_over_training.csv")
+    for s in ("lecun", "he"):
+        a = _by(rows, scheme=s, depth=cfg5["depth"], epoch=cfg6["epochs"])[0]
+        b = _by(five, scheme=s, epoch=cfg5["epochs"])[0]
+        assert float(a["kl_mean"]) == float(b["kl_mean"])
+
+
+def test_utility_vs_depth_matches_hand_formulas(out):
+    """excess* = G R sqrt(2 r B/eps)/n at G = 1 (THEORY.md §4, typed here); B for LeCun and He from the
+    THEORY.md §2 worked cases; the target comparator reaches the stated training loss."""
+    cfg = FIGURES["utility_vs_depth"].config("tiny")
+    rows = _rows(out / "utility_vs_depth.csv")
+    assert len(rows) == 4 * len(cfg["depths"])
+    for r in rows:
+        L, m, n, rank, B = int(r["depth"]), cfg["width"], int(r["n"]), int(r["rank"]), float(r["B"])
+        if r["scheme"] in ("lecun", "he"):
+            hand = (1 + (L - 1) * m / 64) * (2.0 ** (1 - L) if r["scheme"] == "lecun" else 1.0)
+            assert math.isclose(B, hand, rel_tol=1e-12)
+        for w in ("target", "best"):
+            R = float(r[f"{w}_R"])
+            assert math.isclose(float(r[f"{w}_excess_bound"]), R * math.sqrt(2 * rank * B / cfg["eps"]) / n,
+                                rel_tol=1e-10)
+            assert math.isfinite(float(r[f"{w}_measured_excess"]))
+        assert math.isclose(float(r["target_comparator_loss"]), cfg["target_loss"], rel_tol=1e-8)
+
+
+def test_grad_norm_spread(out):
+    """Finite, positive; LeCun and He identical (S_He = 2^{L-1} S_LeCun draw for draw, same seeds)."""
+    cfg = FIGURES["grad_norm_spread"].config("tiny")
+    rows = _rows(out / "grad_norm_spread.csv")
+    assert len(rows) == 4 * (len(cfg["depths"]) + len(cfg["widths"]))
+    for r in rows:
+        assert float(r["rel_std"]) > 0 and float(r["rel_std_se"]) > 0
+    for a, b in zip(_by(rows, scheme="lecun"), _by(rows, scheme="he")):
+        assert math.isclose(float(a["rel_std"]), float(b["rel_std"]), rel_tol=1e-9)
+
+
+def test_table1_latex_and_numbers(out):
+    """booktabs LaTeX with one row per scheme; B, the KL bound T B/(sigma^2 n^2) and the excess bound
+    R sqrt(2 n B/eps)/n at the stated configuration, by hand from THEORY.md's LeCun and He forms."""
+    cfg = FIGURES["table1"].config("tiny")
+    tex = (out / "table1.tex").read_text()
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}", r"\caption"):
+        assert tex.count(rule) == 1
+    assert sum(line.rstrip().endswith(r"\\") for line in tex.splitlines()) == 5   # header + 4 schemes
+    data = json.loads((out / "table1.json").read_text())
+    L, m, d = cfg["depth"], cfg["width"], cfg["input_dim"]
+    for r in data["rows"]:
+        assert r["label"] in tex and r["B_latex"] in tex
+        if r["scheme"] in ("lecun", "he"):
+            B = (1 + (L - 1) * m / d) * (2.0 ** (1 - L) if r["scheme"] == "lecun" else 1.0)
+            assert math.isclose(r["B"], B, rel_tol=1e-12)
+            assert math.isclose(r["kl_bound"], cfg["T"] * B / (cfg["sigma"] ** 2 * cfg["n"] ** 2), rel_tol=1e-12)
+            assert math.isclose(r["excess_bound"], math.sqrt(2 * cfg["n"] * B / cfg["eps"]) / cfg["n"],
+                                rel_tol=1e-12)
+    assert [r["scheme"] for r in data["rows"]] == ["lecun", "xavier", "he", "ntk"]
+
+
+def test_readme_gallery_lists_every_figure_with_its_thumbnail():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    for name in build.load_all():
+        assert f"paper_figs/gallery/{name}.png" in readme and f"--only {name}`" in readme, name
+        assert (root / "paper_figs" / "gallery" / f"{name}.png").exists(), name
+
+
+def test_gallery_thumbnails(out, tmp_path):
+    from PIL import Image
+
+    from paper_figs.gallery import THUMB_WIDTH, write_thumbnails
+
+    paths = write_thumbnails(out, tmp_path, ["table1", "layer_share"])
+    for p in paths:
+        with Image.open(p) as im:
+            assert im.width <= THUMB_WIDTH
+    with pytest.raises(ValueError, match="gallery"):
+        write_thumbnails(tmp_path / "empty", tmp_path, ["table1"])

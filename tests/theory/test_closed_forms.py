@@ -96,6 +96,14 @@ def test_trend_statements_match_paper():
     assert sp.simplify(depth_trend("ntk").difference - r**2 * m / 2) == 0
 
 
+def test_trend_wording_in_text_and_latex():
+    le, he = depth_trend("lecun"), depth_trend("he")
+    assert "decreases B at every L >= 2" in le.statement and "iff d > m" in le.statement
+    assert le.latex_summary == r"$\downarrow$ for $L\geq 2$; $L{=}1\to 2$: iff $d > m$"
+    assert "never decreases it" in he.statement and he.latex_summary.endswith(": never")
+    assert he.latex_summary.startswith(r"$\uparrow$")
+
+
 def test_limits():
     assert depth_trend("lecun").limit_depth == 0
     assert depth_trend("xavier").limit_depth == 0

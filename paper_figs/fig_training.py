@@ -1,0 +1,110 @@
+"""Figures 5-6: numerical KL privacy loss of noisy GD on digits, over epochs and against depth.
+
+The authors' procedure (THEORY.md §5, :mod:`numerics.noisy_gd`): full network, logistic
+loss, full-batch noisy GD, at every step the largest squared gradient difference over the
+remove-one / add-one neighbours enters the per-step Gaussian KL, summed over steps; mean
+and standard deviation over independent runs.  Figure 5 is their first observation (about
+linear growth early, faster later), figure 6 their fourth (depth trend at a short and a long
+training time).  Both figures draw from one cache of training runs, so a run shared by
+the two configs is trained once per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from paper_figs.io import save_csv, save_figure
+from paper_figs.registry import register
+from paper_figs.style import SCHEME_COLOURS, SCHEME_LABELS, SCHEME_MARKERS, figure, integer_ticks, legend_below
+from theory import SCHEME_NAMES
+from validation.privacy_loss import privacy_loss
+
+
+@lru_cache(maxsize=256)
+def _run(scheme, depth, width, epochs, lr, sigma, runs, seed):
+    res = privacy_loss(scheme=scheme, depth=depth, width=width, data="digits", model="full", loss="logistic",
+                       epochs=epochs, lr=lr, sigma=sigma, runs=runs, seed=seed)
+    return {k: np.asarray(res[k]) for k in ("epoch", "kl_mean", "kl_std", "train_loss", "train_accuracy")}
+
+
+def _train(cfg, scheme, depth):
+    return _run(scheme, depth, cfg["width"], cfg["epochs"], cfg["lr"], cfg["sigma"], cfg["runs"], cfg["seed"])
+
+
+_BASE = {"lr": 0.01, "sigma": 0.1, "seed": 0, "data": "digits 0 vs 1", "neighbours": "remove-add"}
+_SIZES = {"tiny": {**_BASE, "width": 8, "depths": [2, 3], "epochs": 6, "short": 3, "runs": 2},
+          "default": {**_BASE, "width": 128, "depths": [2, 4, 8, 12, 16], "epochs": 50, "short": 20, "runs": 4},
+          "full": {**_BASE, "width": 1024, "depths": [2, 4, 6, 8, 10, 12, 14, 16], "epochs": 50, "short": 20,
+                   "runs": 8}}
+
+
+def _kl_epochs_config(size):
+    cfg = {k: v for k, v in _SIZES[size].items() if k not in ("depths", "short")}
+    return {**cfg, "depth": {"tiny": 3, "default": 8, "full": 10}[size]}
+
+
+@register("kl_over_training", "Numerical KL privacy loss over training epochs",
+          {size: _kl_epochs_config(size) for size in _SIZES})
+def build_epochs(cfg, out, *, progress):
+    rows = {"scheme": [], "epoch": [], "kl_mean": [], "kl_std": [], "kl_over_linear": [], "train_loss": [],
+            "train_accuracy": []}
+    fig, axes = figure(ncols=2)
+    ref = min(4, cfg["epochs"] - 1)  # epoch 5 (index 4): "early" reference for the growth rate
+    for s in SCHEME_NAMES:
+        r = _train(cfg, s, cfg["depth"])
+        e, mean, std = r["epoch"], r["kl_mean"], r["kl_std"]
+        rel = (mean / e) / (mean[ref] / e[ref])   # 1 = linear growth at the early rate
+        for k, v in (("epoch", e), ("kl_mean", mean), ("kl_std", std), ("kl_over_linear", rel),
+                     ("train_loss", r["train_loss"]), ("train_accuracy", r["train_accuracy"])):
+            rows[k] += [float(x) if k != "epoch" else int(x) for x in v]
+        rows["scheme"] += [s] * len(e)
+        c = SCHEME_COLOURS[s]
+        axes[0, 0].plot(e, mean, color=c, label=SCHEME_LABELS[s])
+        axes[0, 0].fill_between(e, np.maximum(mean - std, mean * 1e-3), mean + std, color=c, alpha=0.2, lw=0)
+        axes[0, 1].plot(e, rel, color=c, marker=SCHEME_MARKERS[s], markevery=max(1, len(e) // 8))
+        progress(1)
+    axes[0, 0].set_yscale("log")
+    axes[0, 0].set_xlabel("epoch (full-batch step)")
+    axes[0, 0].set_ylabel("cumulative KL privacy loss")
+    axes[0, 0].legend(frameon=False)
+    axes[0, 1].axhline(1.0, color="0.4", lw=0.8, ls="--")
+    axes[0, 1].set_xlabel("epoch")
+    axes[0, 1].set_ylabel(rf"$(\mathrm{{KL}}_t/t)\,/\,(\mathrm{{KL}}_{{{ref + 1}}}/{ref + 1})$")
+    axes[0, 1].set_title("1 = linear growth", fontsize=7)
+    fig.suptitle(rf"full ReLU net, $L={cfg['depth']}$, $m={cfg['width']}$, $\eta={cfg['lr']}$, "
+                 rf"$\sigma={cfg['sigma']}$, {cfg['runs']} runs (mean $\pm$ sd)", fontsize=7)
+    fig.tight_layout()
+    csv = save_csv(out / "kl_over_training.csv", rows)
+    return [csv] + save_figure(fig, out / "kl_over_training")
+
+
+@register("kl_vs_depth", "Numerical KL privacy loss against depth at a short and a long training time",
+          {size: dict(cfg) for size, cfg in _SIZES.items()})
+def build_depth(cfg, out, *, progress):
+    rows = {"scheme": [], "depth": [], "epoch": [], "kl_mean": [], "kl_std": []}
+    fig, axes = figure(ncols=2)
+    times = (cfg["short"], cfg["epochs"])
+    for s in SCHEME_NAMES:
+        curves = {L: _train(cfg, s, L) for L in cfg["depths"]}
+        for ax, t in zip(axes[0], times):
+            mean = np.array([curves[L]["kl_mean"][t - 1] for L in cfg["depths"]])
+            std = np.array([curves[L]["kl_std"][t - 1] for L in cfg["depths"]])
+            ax.errorbar(cfg["depths"], mean, yerr=std, color=SCHEME_COLOURS[s], marker=SCHEME_MARKERS[s],
+                        capsize=1.5, label=SCHEME_LABELS[s])
+            for k, v in (("scheme", [s] * len(mean)), ("depth", cfg["depths"]), ("epoch", [t] * len(mean)),
+                         ("kl_mean", mean.tolist()), ("kl_std", std.tolist())):
+                rows[k] += list(v)
+        progress(1)
+    for ax, t in zip(axes[0], times):
+        ax.set_yscale("log")
+        ax.set_xlabel(r"depth $L$")
+        integer_ticks(ax)
+        ax.set_title(f"after {t} epochs")
+    axes[0, 0].set_ylabel("cumulative KL privacy loss")
+    fig.suptitle(rf"full ReLU net, $m={cfg['width']}$, $\eta={cfg['lr']}$, $\sigma={cfg['sigma']}$, "
+                 rf"{cfg['runs']} runs (mean $\pm$ sd)", fontsize=7)
+    legend_below(fig, axes[0, 0])
+    csv = save_csv(out / "kl_vs_depth.csv", rows)
+    return [csv] + save_figure(fig, out / "kl_vs_depth")
