@@ -42,20 +42,34 @@ _MAX_COMPILED = 64
 
 
 def _compiled(method: str, spec: ArraySpec):
-    """The jitted, vmapped sampler for ``spec``, cached on its contents (bounded, oldest dropped)."""
-    key = (method, spec.widths, tuple(spec.betas.tolist()),
-           tuple(np.asarray(s).tobytes() for s in spec.slopes), spec.x_norm)
-    if key not in _COMPILED:
-        fn = partial(SAMPLERS[method].sample, spec)
+    """The jitted, vmapped sampler for ``spec`` and the arrays it takes, cached (bounded, oldest dropped).
 
-        def run(base_key, idx):
+    A sampler module with ``traced_params``/``sample_traced`` (the scalar one) gets the network's
+    numbers as traced arguments and is compiled once per depth; the others once per network.
+    """
+    mod = SAMPLERS[method]
+    traced = hasattr(mod, "sample_traced")
+    key = (method, spec.depth) if traced else (
+        method, spec.widths, tuple(spec.betas.tolist()), tuple(np.asarray(s).tobytes() for s in spec.slopes),
+        spec.x_norm)
+    if key not in _COMPILED:
+        if traced:
+            def one(k, params):
+                return mod.sample_traced(params, depth=spec.depth, key=k)
+        else:
+            fn = partial(mod.sample, spec)
+
+            def one(k, params):
+                return fn(key=k)
+
+        def run(base_key, idx, params):
             keys = jax.vmap(lambda i: jax.random.fold_in(base_key, i))(idx)
-            return jax.vmap(lambda k: fn(key=k))(keys)
+            return jax.vmap(lambda k: one(k, params))(keys)
 
         if len(_COMPILED) >= _MAX_COMPILED:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[key] = jax.jit(run)
-    return _COMPILED[key]
+    return _COMPILED[key], (mod.traced_params(spec) if traced else ())
 
 
 def device_mesh():
@@ -77,7 +91,7 @@ def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
     per = SAMPLERS[method].bytes_per_sample(spec)
     chunk = chunk_size(per, samples=samples, memory_budget=memory_budget, method=method)
     chunk = max(n_dev, (chunk // n_dev) * n_dev)
-    fn = _compiled(method, spec)
+    fn, params = _compiled(method, spec)
     sharding = NamedSharding(mesh, PartitionSpec("d"))
     out = []
     with tqdm(total=samples, disable=quiet, file=sys.stderr, unit="sample", desc=method, delay=2.0) as bar:
@@ -85,7 +99,7 @@ def draw(spec: ArraySpec, samples: int, *, key, method: str = "auto",
             n = min(chunk, samples - start)
             padded = -(-n // n_dev) * n_dev
             idx = jax.device_put(jnp.arange(start, start + padded, dtype=jnp.uint32), sharding)
-            res = np.asarray(fn(key, idx))[:n]
+            res = np.asarray(fn(key, idx, params))[:n]
             if not np.all(np.isfinite(res)):
                 raise ValueError(f"depth: non-finite gradient norms from the {method} sampler (float64 overflow "
                                  f"at this depth; the closed form is still available in log space)")

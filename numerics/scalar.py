@@ -34,13 +34,28 @@ def supports(spec: ArraySpec) -> bool:
     return spec.output_dim == 1 and spec.is_relu
 
 
+def traced_params(spec: ArraySpec) -> tuple:
+    r"""The numbers :func:`sample_traced` takes as arrays: variances, hidden widths, :math:`\|x\|`.
+
+    Passed as traced arguments, they let one compiled sampler serve every network of the same
+    depth (any scheme, width or input norm): compile once per depth, not once per network.
+    """
+    return (jnp.asarray(spec.betas, dtype=jnp.float64),
+            jnp.asarray(spec.widths[1:-1], dtype=jnp.float64),
+            jnp.asarray(spec.x_norm, dtype=jnp.float64))
+
+
 def sample(spec: ArraySpec, *, key) -> jnp.ndarray:
     """Per-layer squared gradient norms for one network draw, shape (L,)."""
-    L = spec.depth
-    beta = jnp.asarray(spec.betas)
-    widths = jnp.asarray(spec.widths[1:-1], dtype=jnp.int64)
+    return sample_traced(traced_params(spec), depth=spec.depth, key=key)
+
+
+def sample_traced(params, *, depth: int, key) -> jnp.ndarray:
+    """:func:`sample` with the network given by :func:`traced_params` (only ``depth`` is static)."""
+    L = depth
+    beta, widths, x_norm = params
     kK, kf, kc, kf2, kb = jax.random.split(key, 5)
-    K = jax.random.binomial(kK, widths.astype(jnp.float64), 0.5 * jnp.ones(L - 1)).astype(jnp.int64) \
+    K = jax.random.binomial(kK, widths, 0.5 * jnp.ones(L - 1)).astype(jnp.int64) \
         if L > 1 else jnp.zeros(0, dtype=jnp.int64)
     chi_f = jax.vmap(_chi2)(jax.random.split(kc, max(L - 1, 1))[: L - 1], K)
 
@@ -49,7 +64,7 @@ def sample(spec: ArraySpec, *, key) -> jnp.ndarray:
         s_new = b * s_prev * c
         return s_new, s_new
 
-    s0 = jnp.asarray(spec.x_norm**2, dtype=jnp.float64)
+    s0 = x_norm**2
     _, s_hidden = jax.lax.scan(fwd, s0, (beta[: L - 1], chi_f))
     s = jnp.concatenate([s0[None], s_hidden])  # s_0 .. s_{L-1}
     f = jnp.sqrt(beta[L - 1] * s[L - 1]) * jax.random.normal(kf2, dtype=jnp.float64)

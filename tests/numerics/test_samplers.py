@@ -147,3 +147,20 @@ def test_bad_inputs():
              key=jax.random.key(0), method="bruteforce", memory_budget=10**6)
     with pytest.raises(ValueError, match="samples"):
         draw(spec, 0, key=jax.random.key(0))
+
+
+def test_scalar_sampler_compiles_once_per_depth_with_the_same_numbers():
+    """Networks of one depth share a compiled scalar sampler (their numbers are traced arguments);
+    it must give exactly what the per-network sampler gives for the same keys."""
+    from numerics import sampling, scalar
+
+    specs = [array_spec(Network.uniform(depth=5, width=m, input_dim=7), s, x_norm=xn)
+             for m, s, xn in ((8, "lecun", 1.0), (16, "he", 0.5), (3, "xavier", 2.0))]
+    before = len(sampling._COMPILED)
+    key = jax.random.key(3)
+    for spec in specs:
+        got = draw(spec, 64, key=key, method="scalar")
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(64, dtype=jnp.uint32))
+        want = np.asarray(jax.vmap(lambda k: scalar.sample(spec, key=k))(keys))
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert len(sampling._COMPILED) - before <= 1
