@@ -13,6 +13,7 @@ from numerics.exact_kl import exact_chain
 from numerics.gram import gram_from_factors, layer_factors
 from numerics.noisy_gd import TrainingRun, loss_and_derivative, neighbour_sq_diffs, train
 from numerics.spec import array_spec
+from tests.reference_net import relu_net
 from theory import Network
 from theory.privacy import realised_kl_bound
 
@@ -28,14 +29,7 @@ def _setup(seed=0, n=7, h=3, widths=(5, 6, 4, 1)):
 
 def _explicit(W, X, y, sl, n, loss):
     """Per-example gradients materialised with jax.grad: the reference for the Gram trick."""
-    def f(ws, x):
-        hcur = x
-        for l, w in enumerate(ws):
-            hcur = w @ hcur
-            if l < len(ws) - 1:
-                hcur = jnp.maximum(hcur, 0.0)
-        return hcur[0]
-
+    f = relu_net
     fx = jax.vmap(lambda x: f(W, x))(X)
     _, a = loss_and_derivative(fx, y, loss)
     g = jax.vmap(lambda x: jnp.concatenate([t.ravel() for t in jax.grad(f)(W, x)]))(X)

@@ -12,6 +12,7 @@ from numerics.data import sphere
 from numerics.spec import array_spec
 from numerics.utility import (linearized_problem, min_norm_comparator, ridge_comparator, simulate, span_gradient,
                               span_problem)
+from tests.reference_net import relu_net
 from tests.stats import ALPHA
 from theory import Network
 from validation.utility_checks import utility_case
@@ -33,12 +34,7 @@ def _reference(seed=0):
         for s in shapes:
             ws.append(flat[start:start + s[0] * s[1]].reshape(s))
             start += s[0] * s[1]
-        h = x
-        for l, w in enumerate(ws):
-            h = w @ h
-            if l < len(ws) - 1:
-                h = jnp.maximum(h, 0.0)
-        return h[0]
+        return relu_net(ws, x)
 
     X, y = jnp.asarray(ds.x_train), jnp.asarray(ds.y_train)
     J = np.asarray(jax.vmap(jax.grad(f), in_axes=(None, 0))(flat0, X))       # (n, p)
