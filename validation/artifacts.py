@@ -43,12 +43,25 @@ def dumps(obj) -> str:
     return json.dumps(check_finite(to_builtin(obj)), indent=2, allow_nan=False)
 
 
+def _umasked_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _umasked_mode()
+
+
 def atomic_write(path, data, *, binary: bool = False) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    The file appears whole or not at all, with the permissions ``open()`` would give it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; give the mode a plain open() would
         with os.fdopen(fd, "wb" if binary else "w") as fh:
             fh.write(data)
         os.replace(tmp, path)
