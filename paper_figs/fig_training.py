@@ -1,4 +1,4 @@
-"""Figures 5-6: numerical KL privacy loss of noisy GD on digits, over epochs and against depth.
+r"""Figures 5-6: numerical KL privacy loss of noisy GD on digits, over epochs and against depth.
 
 The authors' procedure (THEORY.md §5, :mod:`numerics.noisy_gd`): full network, logistic
 loss, full-batch noisy GD, at every step the largest squared gradient difference over the
@@ -7,6 +7,11 @@ and standard deviation over independent runs.  Figure 5 is their first observati
 linear growth early, faster later), figure 6 their fourth (depth trend at a short and a long
 training time).  Both figures draw from one cache of training runs, so a run shared by
 the two configs is trained once per process.
+
+A configuration whose training diverges (a non-finite loss in any run: the step is too
+large for the loss's curvature, whose scale is :math:`B/4` for the logistic loss; NTK at
+paper scale has :math:`\eta B/4 \approx 11`) is not plotted and not tuned away: its row in
+the CSV has ``status`` ``diverged: ...`` and empty numbers, and the legend says so.
 """
 
 from __future__ import annotations
@@ -19,13 +24,18 @@ from paper_figs.io import save_csv, save_figure
 from paper_figs.registry import register
 from paper_figs.style import SCHEME_COLOURS, SCHEME_LABELS, SCHEME_MARKERS, figure, integer_ticks, legend_below
 from theory import SCHEME_NAMES
+from numerics.noisy_gd import TrainingDiverged
 from validation.privacy_loss import privacy_loss
 
 
 @lru_cache(maxsize=256)
 def _run(scheme, depth, width, epochs, lr, sigma, runs, seed):
-    res = privacy_loss(scheme=scheme, depth=depth, width=width, data="digits", model="full", loss="logistic",
-                       epochs=epochs, lr=lr, sigma=sigma, runs=runs, seed=seed)
+    """The KL curves of one configuration, or ``{"diverged": why}`` if its training diverged."""
+    try:
+        res = privacy_loss(scheme=scheme, depth=depth, width=width, data="digits", model="full", loss="logistic",
+                           epochs=epochs, lr=lr, sigma=sigma, runs=runs, seed=seed)
+    except TrainingDiverged as exc:
+        return {"diverged": f"diverged: {exc.runs} of {runs} runs, first at step {exc.step}"}
     return {k: np.asarray(res[k]) for k in ("epoch", "kl_mean", "kl_std", "train_loss", "train_accuracy")}
 
 
@@ -49,18 +59,25 @@ def _kl_epochs_config(size):
           {size: _kl_epochs_config(size) for size in _SIZES})
 def build_epochs(cfg, out, *, progress):
     rows = {"scheme": [], "epoch": [], "kl_mean": [], "kl_std": [], "kl_over_linear": [], "train_loss": [],
-            "train_accuracy": []}
+            "train_accuracy": [], "status": []}
     fig, axes = figure(ncols=2)
     ref = min(4, cfg["epochs"] - 1)  # epoch 5 (index 4): "early" reference for the growth rate
     for s in SCHEME_NAMES:
         r = _train(cfg, s, cfg["depth"])
+        c = SCHEME_COLOURS[s]
+        if "diverged" in r:
+            for k in rows:
+                rows[k].append(s if k == "scheme" else r["diverged"] if k == "status" else None)
+            axes[0, 0].plot([], [], color=c, ls=":", label=f"{SCHEME_LABELS[s]} (diverged)")
+            progress(1)
+            continue
         e, mean, std = r["epoch"], r["kl_mean"], r["kl_std"]
         rel = (mean / e) / (mean[ref] / e[ref])   # 1 = linear growth at the early rate
         for k, v in (("epoch", e), ("kl_mean", mean), ("kl_std", std), ("kl_over_linear", rel),
                      ("train_loss", r["train_loss"]), ("train_accuracy", r["train_accuracy"])):
             rows[k] += [float(x) if k != "epoch" else int(x) for x in v]
         rows["scheme"] += [s] * len(e)
-        c = SCHEME_COLOURS[s]
+        rows["status"] += ["ok"] * len(e)
         axes[0, 0].plot(e, mean, color=c, label=SCHEME_LABELS[s])
         axes[0, 0].fill_between(e, np.maximum(mean - std, mean * 1e-3), mean + std, color=c, alpha=0.2, lw=0)
         axes[0, 1].plot(e, rel, color=c, marker=SCHEME_MARKERS[s], markevery=max(1, len(e) // 8))
@@ -83,19 +100,26 @@ def build_epochs(cfg, out, *, progress):
 @register("kl_vs_depth", "Numerical KL privacy loss against depth at a short and a long training time",
           {size: dict(cfg) for size, cfg in _SIZES.items()})
 def build_depth(cfg, out, *, progress):
-    rows = {"scheme": [], "depth": [], "epoch": [], "kl_mean": [], "kl_std": []}
+    rows = {"scheme": [], "depth": [], "epoch": [], "kl_mean": [], "kl_std": [], "status": []}
     fig, axes = figure(ncols=2)
     times = (cfg["short"], cfg["epochs"])
     for s in SCHEME_NAMES:
         curves = {L: _train(cfg, s, L) for L in cfg["depths"]}
+        ok = [L for L in cfg["depths"] if "diverged" not in curves[L]]
+        bad = [L for L in cfg["depths"] if L not in ok]
+        label = SCHEME_LABELS[s] + (f" (diverged at $L\\in\\{{{','.join(map(str, bad))}\\}}$)" if bad else "")
         for ax, t in zip(axes[0], times):
-            mean = np.array([curves[L]["kl_mean"][t - 1] for L in cfg["depths"]])
-            std = np.array([curves[L]["kl_std"][t - 1] for L in cfg["depths"]])
-            ax.errorbar(cfg["depths"], mean, yerr=std, color=SCHEME_COLOURS[s], marker=SCHEME_MARKERS[s],
-                        capsize=1.5, label=SCHEME_LABELS[s])
-            for k, v in (("scheme", [s] * len(mean)), ("depth", cfg["depths"]), ("epoch", [t] * len(mean)),
-                         ("kl_mean", mean.tolist()), ("kl_std", std.tolist())):
+            mean = np.array([curves[L]["kl_mean"][t - 1] for L in ok])
+            std = np.array([curves[L]["kl_std"][t - 1] for L in ok])
+            ax.errorbar(ok, mean, yerr=std, color=SCHEME_COLOURS[s], marker=SCHEME_MARKERS[s],
+                        capsize=1.5, label=label)
+            for k, v in (("scheme", [s] * len(ok)), ("depth", ok), ("epoch", [t] * len(ok)),
+                         ("kl_mean", mean.tolist()), ("kl_std", std.tolist()), ("status", ["ok"] * len(ok))):
                 rows[k] += list(v)
+            for L in bad:
+                for k, v in (("scheme", s), ("depth", L), ("epoch", t), ("kl_mean", None), ("kl_std", None),
+                             ("status", curves[L]["diverged"])):
+                    rows[k].append(v)
         progress(1)
     for ax, t in zip(axes[0], times):
         ax.set_yscale("log")

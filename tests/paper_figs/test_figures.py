@@ -121,7 +121,9 @@ def _by(rows, **kw):
 def test_kl_over_training_curves(out):
     cfg = FIGURES["kl_over_training"].config("tiny")
     rows = _rows(out / "kl_over_training.csv")
-    assert set(rows[0]) == {"scheme", "epoch", "kl_mean", "kl_std", "kl_over_linear", "train_loss", "train_accuracy"}
+    assert set(rows[0]) == {"scheme", "epoch", "kl_mean", "kl_std", "kl_over_linear", "train_loss", "train_accuracy",
+                            "status"}
+    assert {r["status"] for r in rows} == {"ok"}
     for s in ("lecun", "xavier", "he", "ntk"):
         rs = _by(rows, scheme=s)
         kl = np.array([float(r["kl_mean"]) for r in rs])
@@ -145,6 +147,37 @@ def test_kl_vs_depth_reads_the_same_training_runs(out):
         a = _by(rows, scheme=s, depth=cfg5["depth"], epoch=cfg6["epochs"])[0]
         b = _by(five, scheme=s, epoch=cfg5["epochs"])[0]
         assert float(a["kl_mean"]) == float(b["kl_mean"])
+
+
+def test_diverged_training_is_recorded_not_plotted(tmp_path, monkeypatch):
+    """A configuration whose noisy GD diverges leaves figures 5 and 6 built, with its rows marked
+    ``diverged`` and empty numbers, and every other configuration as before."""
+    from numerics.noisy_gd import TrainingDiverged
+    from paper_figs import fig_training
+
+    real = fig_training.privacy_loss
+
+    def flaky(**kw):
+        if kw["scheme"] == "ntk" and kw["depth"] == 3:
+            raise TrainingDiverged("lr: training diverged", runs=1, step=4)
+        return real(**kw)
+
+    monkeypatch.setattr(fig_training, "privacy_loss", flaky)
+    fig_training._run.cache_clear()
+    try:
+        man = build.build_figures(["kl_over_training", "kl_vs_depth"], size="tiny", out_dir=tmp_path, quiet=True)
+    finally:
+        fig_training._run.cache_clear()
+    assert all(man["figures"][n]["status"] == "ok" for n in ("kl_over_training", "kl_vs_depth"))
+    five = _rows(tmp_path / "kl_over_training.csv")
+    ntk = _by(five, scheme="ntk")
+    assert len(ntk) == 1 and ntk[0]["status"] == "diverged: 1 of 2 runs, first at step 4"
+    assert ntk[0]["kl_mean"] == ntk[0]["epoch"] == ""
+    assert len(_by(five, scheme="he", status="ok")) == FIGURES["kl_over_training"].config("tiny")["epochs"]
+    six = _rows(tmp_path / "kl_vs_depth.csv")
+    bad = [r for r in six if r["status"] != "ok"]
+    assert {(r["scheme"], r["depth"]) for r in bad} == {("ntk", "3")} and len(bad) == 2  # short and long time
+    assert all(r["kl_mean"] == "" for r in bad) and all(float(r["kl_mean"]) > 0 for r in six if r["status"] == "ok")
 
 
 def test_utility_vs_depth_matches_hand_formulas(out):
