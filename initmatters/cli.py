@@ -7,7 +7,9 @@ values exit with status 2 and one line on stderr naming the parameter.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
 
 from initmatters.args import OneLineParser
 
@@ -28,9 +30,18 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+def _terminate(signum, frame):
+    """SIGTERM (``timeout``, a batch scheduler) as a clean exit: ``finally`` blocks and atomic writes
+    tidy up, so no temporary or half-written file is left behind."""
+    print("initmatters: terminated", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return int(args.run(args) or 0)
     except ValueError as exc:
@@ -44,6 +55,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("initmatters: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

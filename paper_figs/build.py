@@ -92,6 +92,8 @@ def build_figures(names=None, *, size: str = "default", out_dir="paper_figs/out"
         raise ValueError(f"only: unknown figure(s) {', '.join(unknown)}; choose from {', '.join(figures)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".staging-*"):  # left by a run that was killed outright (SIGKILL, power loss)
+        shutil.rmtree(stale, ignore_errors=True)
     old = {}
     if (out / MANIFEST).exists():
         try:
@@ -135,6 +137,7 @@ def build_figures(names=None, *, size: str = "default", out_dir="paper_figs/out"
         finally:
             bar.close()
             shutil.rmtree(staging, ignore_errors=True)
+        atomic_write(out / MANIFEST, dumps(manifest) + "\n")  # an interrupted run keeps what it finished
     for fn in extra or ():
         manifest.setdefault("reports", {}).update(fn(out))
     atomic_write(out / MANIFEST, dumps(manifest) + "\n")

@@ -252,3 +252,43 @@ def test_gallery_thumbnails(out, tmp_path):
             assert im.width <= THUMB_WIDTH
     with pytest.raises(ValueError, match="gallery"):
         write_thumbnails(tmp_path / "empty", tmp_path, ["table1"])
+
+
+def test_sigterm_mid_figure_leaves_previous_outputs_and_no_temporaries(tmp_path):
+    """`timeout` or a scheduler sends SIGTERM while a figure is being written: the command exits with
+    143 and one line, the previous outputs and manifest are untouched, and no staging folder or
+    temporary file is left.  (A stale staging folder from a SIGKILL is swept by the next run.)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script_file, tmp_path = tmp_path / "slow_figure.py", tmp_path / "out"
+    tmp_path.mkdir()
+    (tmp_path / "slow.csv").write_text("previous\n")
+    (tmp_path / "manifest.json").write_text('{"figures": {}}\n')
+    (tmp_path / ".staging-old-x").mkdir()
+    script = (
+        "import time\n"
+        "from paper_figs.registry import register\n"
+        "from initmatters.cli import main\n"
+        "@register('slow', 'writes then waits', {'tiny': {}, 'default': {}, 'full': {}})\n"
+        "def slow(cfg, out, *, progress):\n"
+        "    (out / 'slow.csv').write_text('half')\n"
+        "    time.sleep(120)\n"
+        f"raise SystemExit(main(['figures', '--tiny', '--quiet', '--only', 'slow', '--out', {str(tmp_path)!r}]))\n")
+    script_file.write_text(script)  # a file, not -c: the manifest key hashes the figure's source
+    proc = subprocess.Popen([sys.executable, str(script_file)], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(".staging-slow-*/slow.csv")):
+        assert time.time() < deadline and proc.poll() is None, "the figure never started"
+        time.sleep(0.1)
+    assert not (tmp_path / ".staging-old-x").exists()           # the stale one was swept
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert err.strip().splitlines() == ["initmatters: terminated"]
+    assert (tmp_path / "slow.csv").read_text() == "previous\n"
+    assert (tmp_path / "manifest.json").read_text() == '{"figures": {}}\n'
+    assert sorted(os.listdir(tmp_path)) == ["manifest.json", "slow.csv"]
