@@ -48,9 +48,14 @@ NEIGHBOURS = ("remove-add", "replace")
 
 
 class TrainingDiverged(ValueError):
-    """Noisy GD produced a non-finite loss or gradient (the step size is too large for the problem).
+    r"""Noisy GD produced a non-finite loss or gradient.
 
-    A ``ValueError`` naming ``lr``, so the command line exits with status 2 and one line.
+    Either the step is too large for the loss's curvature, or the injected noise, whose
+    variance per weight :math:`2\eta\sigma^2 k` after :math:`k` steps does not shrink with
+    the width, has outgrown the initial variances :math:`\beta_l` (about :math:`1/m`), so
+    that each layer amplifies and the gradients grow geometrically with depth.  The message
+    gives both numbers.  A ``ValueError`` naming ``lr`` and ``sigma``, so the command line
+    exits with status 2 and one line.
     """
 
     def __init__(self, message, *, runs: int, step: int):
@@ -201,9 +206,13 @@ def train(run: TrainingRun, data: Dataset) -> TrainingResult:
     bad = ~(np.isfinite(mx) & np.isfinite(loss))
     if bad.any():
         runs = np.flatnonzero(bad.any(axis=1))
-        raise TrainingDiverged(f"lr: training diverged (non-finite loss or gradients) in {len(runs)} of {run.runs} "
-                               f"runs, first at step {int(bad.argmax(axis=1)[runs].min()) + 1}; lower --lr",
-                               runs=len(runs), step=int(bad.argmax(axis=1)[runs].min()) + 1)
+        first = int(bad.argmax(axis=1)[runs].min()) + 1
+        betas = array_spec(run.network, run.scheme).betas
+        noise_var = run.lr * (2 * run.sigma**2 if run.noise == "sqrt2" else run.sigma**2) * first
+        raise TrainingDiverged(
+            f"lr, sigma: training diverged (non-finite loss or gradients) in {len(runs)} of {run.runs} runs, first "
+            f"at step {first}; by then the injected noise per weight had variance {noise_var:.3g} against initial "
+            f"variances {betas.min():.3g} to {betas.max():.3g}; lower --sigma or --lr", runs=len(runs), step=first)
     kl = step_kl(np.full(mx.size, run.lr), mx.reshape(-1), sigma=run.sigma, noise=run.noise).reshape(mx.shape)
     return TrainingResult(mx, pair, kl, loss, acc, g_pair, run)
 

@@ -8,10 +8,13 @@ linear growth early, faster later), figure 6 their fourth (depth trend at a shor
 training time).  Both figures draw from one cache of training runs, so a run shared by
 the two configs is trained once per process.
 
-A configuration whose training diverges (a non-finite loss in any run: the step is too
-large for the loss's curvature, whose scale is :math:`B/4` for the logistic loss; NTK at
-paper scale has :math:`\eta B/4 \approx 11`) is not plotted and not tuned away: its row in
-the CSV has ``status`` ``diverged: ...`` and empty numbers, and the legend says so.
+A configuration whose training diverges (a non-finite loss in any run) is not plotted and
+not tuned away: its row in the CSV has ``status`` ``diverged: ...`` and empty numbers, and
+the legend says so.  At ``--full`` (width 1024) every scheme diverges at :math:`\sigma = 0.1`:
+the injected variance per weight, :math:`2\eta\sigma^2 k`, does not shrink with the width
+and by step 45 is about nine times the hidden layers' initial :math:`\beta_l \approx 1/m`, so each layer
+amplifies (:class:`numerics.noisy_gd.TrainingDiverged`; the same run at :math:`\sigma = 0.01`
+trains normally).
 """
 
 from __future__ import annotations

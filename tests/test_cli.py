@@ -73,4 +73,17 @@ def test_privacy_loss_divergence_is_one_line_naming_lr():
     rc, out, err = run_cli("privacy-loss", "--init", "ntk", "--depth", "6", "--width", "64", "--lr", "20",
                            "--epochs", "30", "--data", "sphere", "--model", "full", "--runs", "2", "--quiet")
     assert rc == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1 and "lr: training diverged" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "lr, sigma: training diverged" in err and "Traceback" not in err
+
+
+def test_noise_driven_divergence_names_sigma_with_the_noise_variance():
+    """Same lr, two noise levels: at sigma = 3 the injected variance per weight (2 lr sigma^2 per step)
+    soon dwarfs the initial 1/m and the deep ReLU net blows up; at sigma = 0.01 training is fine.
+    The one-line error must name sigma and give both variances."""
+    base = ("privacy-loss", "--init", "lecun", "--depth", "6", "--width", "64", "--lr", "0.01", "--epochs", "50",
+            "--data", "sphere", "--model", "full", "--runs", "2", "--quiet", "--format", "json")
+    rc, out, err = run_cli(*base, "--sigma", "3")
+    assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "sigma" in err and "injected noise per weight had variance" in err and "initial variances" in err
+    rc, out, err = run_cli(*base, "--sigma", "0.01")
+    assert rc == 0 and len(json.loads(out)["kl_mean"]) == 50
