@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from numerics import bruteforce
 from numerics.gram import gram_from_factors, layer_factors, ntk_gram, ntk_gram_jacobian
-from numerics.noisy_gd import loss_and_derivative, neighbour_sq_diffs
+from numerics.noisy_gd import loss_and_derivative, neighbour_sq_diffs, predict_batch
 from numerics.sampling import draw
 from numerics.spec import array_spec
 from theory import Network
@@ -93,13 +93,8 @@ def privacy_step_functions(N, m, L, d):
     sl = [jnp.zeros(()) for _ in range(L - 1)]
     lr, std = 0.01, 0.01
 
-    def f(ws, x):
-        h = x
-        for l, w in enumerate(ws):
-            h = w @ h
-            if l < len(ws) - 1:
-                h = jnp.maximum(h, 0.0)
-        return h[0]
+    def f(ws, x):  # one example's output: what jax.grad differentiates per example
+        return predict_batch(ws, x[None, :], sl)[0]
 
     def noise(ws, key):
         keys = jax.random.split(key, len(ws))

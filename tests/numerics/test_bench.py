@@ -34,3 +34,15 @@ def test_the_measurement_sees_a_per_example_jacobian(plans):
     params = Network.uniform(depth=L, width=M, input_dim=D).num_params
     assert plans[200][1] - plans[100][1] >= (200 - 100) * params * 8
     assert plans[200][1] > 10 * plans[200][0]
+
+
+def test_the_two_benchmarked_steps_compute_the_same_step():
+    """The speed ratio compares like with like: with the same key, the Gram step and the per-example
+    step give the same new weights and the same largest neighbour gradient difference."""
+    import numpy as np
+
+    gram, per_example, args = privacy_step_functions(20, 16, 3, 8)
+    (wa, ka), (wb, kb) = gram(*args), per_example(*args)
+    np.testing.assert_allclose(float(ka), float(kb), rtol=1e-10)
+    for a, b in zip(wa, wb):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-10, atol=1e-14)
