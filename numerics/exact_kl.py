@@ -35,7 +35,7 @@ import numpy as np
 
 from numerics.blas import single_blas_thread
 from theory.checks import choice, positive_float, positive_int
-from theory.privacy import NOISE_CONVENTIONS, realised_kl_bound, step_kl
+from theory.privacy import NOISE_CONVENTIONS, realised_kl_bound, step_kl, step_noise_variance
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def exact_chain(K, residuals, *, n: int, j: int, z: int, lr: float, sigma: float
         raise ValueError("pair: need a training index j < n and a held-out index z >= n")
     if not (np.all(np.isfinite(K)) and np.all(np.isfinite(r))):
         raise ValueError("K: Gram matrix and residuals must be finite")
-    Sigma = 2 * sigma**2 if noise == "sqrt2" else sigma**2
+    step_var = step_noise_variance(lr=lr, sigma=sigma, noise=noise)   # eta Sigma
 
     idx = list(range(n)) + [z]                     # S: D and the new point
     lam, V = np.linalg.eigh(K[np.ix_(idx, idx)])
@@ -106,8 +106,8 @@ def exact_chain(K, residuals, *, n: int, j: int, z: int, lr: float, sigma: float
         traj_sq.append(float(np.sum((M @ mu1 + v) ** 2) + np.trace(M @ C1 @ M.T)))
         ER = [(B[:, c] @ mu1 + rS[c]) ** 2 + B[:, c] @ C1 @ B[:, c] for c in (j, n)]
         bound_G.append(np.sqrt(ER[0] + ER[1]))
-        mu1, C1 = A1 @ mu1 + b1, A1 @ C1 @ A1.T + lr * Sigma * np.eye(k)
-        mu2, C2 = A2 @ mu2 + b2, A2 @ C2 @ A2.T + lr * Sigma * np.eye(k)
+        mu1, C1 = A1 @ mu1 + b1, A1 @ C1 @ A1.T + step_var * np.eye(k)
+        mu2, C2 = A2 @ mu2 + b2, A2 @ C2 @ A2.T + step_var * np.eye(k)
     traj = float(np.sum(step_kl(np.full(steps, lr), np.array(traj_sq), sigma=sigma, noise=noise)))
     pathwise = sum(realised_kl_bound(T=lr, G=max(G, 1e-300), grad_norm_a=gj, grad_norm_b=gz, sigma=sigma,
                                      n=n, noise=noise) for G in bound_G)

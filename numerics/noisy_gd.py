@@ -40,7 +40,7 @@ from numerics.gram import gram_from_factors, layer_factors
 from numerics.spec import array_spec
 from theory import Network
 from theory.checks import choice, positive_float, positive_int
-from theory.privacy import NOISE_CONVENTIONS, step_kl
+from theory.privacy import NOISE_CONVENTIONS, step_kl, step_noise_variance
 
 MODELS = ("full", "linearized")
 LOSSES = ("logistic", "squared")
@@ -161,7 +161,7 @@ def _train_one(run: TrainingRun, data: Dataset, key):
     n, yt = data.n, jnp.asarray(data.y_train)
     k_init, k_noise = jax.random.split(key)
     W0 = draw_weights(spec, key=k_init)
-    noise_var = run.lr * (2 * run.sigma**2 if run.noise == "sqrt2" else run.sigma**2)
+    noise_var = step_noise_variance(lr=run.lr, sigma=run.sigma, noise=run.noise)
     lin_factors = layer_factors(W0, X, slopes)
     f0 = predict_batch(W0, X, slopes)
     K0 = gram_from_factors(lin_factors)
@@ -208,7 +208,7 @@ def train(run: TrainingRun, data: Dataset) -> TrainingResult:
         runs = np.flatnonzero(bad.any(axis=1))
         first = int(bad.argmax(axis=1)[runs].min()) + 1
         betas = array_spec(run.network, run.scheme).betas
-        noise_var = run.lr * (2 * run.sigma**2 if run.noise == "sqrt2" else run.sigma**2) * first
+        noise_var = step_noise_variance(lr=run.lr, sigma=run.sigma, noise=run.noise) * first
         raise TrainingDiverged(
             f"lr, sigma: training diverged (non-finite loss or gradients) in {len(runs)} of {run.runs} runs, first "
             f"at step {first}; by then the injected noise per weight had variance {noise_var:.3g} against initial "

@@ -40,9 +40,9 @@ from numerics.noisy_gd import loss_and_derivative, predict_batch
 from numerics.spec import array_spec
 from theory import Network
 from theory.checks import choice, positive_float, positive_int
-from theory.privacy import NOISE_CONVENTIONS
+from theory.privacy import NOISE_CONVENTIONS, step_noise_variance
 
-__all__ = ["SpanProblem", "span_problem", "linearized_problem", "span_gradient", "Comparator",
+__all__ = ["SpanProblem", "span_problem", "linearized_problem", "span_loss_and_gradient", "Comparator",
            "ridge_comparator", "RidgePath", "min_norm_comparator", "UtilityRuns", "simulate"]
 
 
@@ -109,14 +109,15 @@ def linearized_problem(network: Network, scheme: str, data: Dataset, *, key) -> 
     return span_problem(np.asarray(K), np.asarray(predict_batch(W0, X, slopes)), data.y_train)
 
 
-def span_gradient(Bm, f0, y, c):
-    r""":math:`\nabla_c\mathcal L(c) = \frac1n B\,\ell'(f^0 + B^\top c, y)` (logistic loss, JAX).
+def span_loss_and_gradient(Bm, f0, y, c):
+    r""":math:`\mathcal L(c)` and :math:`\nabla_c\mathcal L(c) = \frac1n B\,\ell'(f^0 + B^\top c, y)`
+    (logistic loss, JAX), from one forward pass.
 
     The gradient of the linearised loss in :math:`S`-coordinates: with :math:`Q` an orthonormal
     basis of :math:`S` (rows), :math:`Q\nabla_W\mathcal L(W_0 + Q^\top c) = \frac1n B\ell'`.
     """
-    _, a = loss_and_derivative(f0 + c @ Bm, y, "logistic")
-    return Bm @ a / Bm.shape[1]
+    l, a = loss_and_derivative(f0 + c @ Bm, y, "logistic")
+    return jnp.mean(l), Bm @ a / Bm.shape[1]
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,7 @@ def ridge_comparator(problem: SpanProblem, lam: float, *, start=None) -> Compara
     Bm, f0, y, n = problem.B, problem.f0, problem.y, problem.n
 
     def fun(c):
-        f = f0 + c @ Bm
-        return np.mean(np.logaddexp(0.0, -y * f)) + 0.5 * lam * c @ c
+        return problem.loss(c) + 0.5 * lam * c @ c
 
     def grad_hess(c):
         f = f0 + c @ Bm
@@ -234,17 +234,18 @@ def _simulate(Bm, f0, y, lr, scale, keys, *, steps):
     """Compiled once per (rank, n, runs, steps): problems of the same shape share it."""
     r = Bm.shape[0]
 
-    def logistic_loss(c):
-        return jnp.mean(jnp.logaddexp(0.0, -y * (f0 + c @ Bm)))
+    def loss(c):
+        return span_loss_and_gradient(Bm, f0, y, c)[0]
 
     def one(k):
         def step(carry, kk):
             c, csum = carry
-            c_new = c - lr * span_gradient(Bm, f0, y, c) + scale * jax.random.normal(kk, (r,), dtype=jnp.float64)
-            return (c_new, csum + c), logistic_loss(c)
+            l_c, g = span_loss_and_gradient(Bm, f0, y, c)
+            c_new = c - lr * g + scale * jax.random.normal(kk, (r,), dtype=jnp.float64)
+            return (c_new, csum + c), l_c
 
         (cK, csum), losses = jax.lax.scan(step, (jnp.zeros(r), jnp.zeros(r)), jax.random.split(k, steps))
-        return jnp.append(losses, logistic_loss(cK)), logistic_loss(csum / steps)
+        return jnp.append(losses, loss(cK)), loss(csum / steps)
 
     return jax.vmap(one)(keys)
 
@@ -255,7 +256,7 @@ def simulate(problem: SpanProblem, *, lr: float, sigma: float, steps: int, runs:
     lr, sigma = positive_float("lr", lr), positive_float("sigma", sigma)
     steps, runs = positive_int("steps", steps), positive_int("runs", runs)
     choice("noise", noise, NOISE_CONVENTIONS)
-    scale = np.sqrt(lr * (2 * sigma**2 if noise == "sqrt2" else sigma**2))
+    scale = np.sqrt(step_noise_variance(lr=lr, sigma=sigma, noise=noise))
     Bm, f0, y = (jnp.asarray(a, dtype=jnp.float64) for a in (problem.B, problem.f0, problem.y))
     losses, avg_it = _simulate(Bm, f0, y, jnp.float64(lr), jnp.float64(scale), jax.random.split(key, runs),
                                steps=steps)

@@ -129,6 +129,16 @@ def derive_realised_bound(noise: str = "sqrt2", neighbours: str = "replace") -> 
     return sp.simplify(S.T * derive_girsanov_rate(noise).subs(S.delta_sq, sq))
 
 
+def step_noise_variance(*, lr: float, sigma: float, noise: str = "sqrt2") -> float:
+    r"""Variance per coordinate of one noisy-GD step's Gaussian noise, :math:`\eta\Sigma`.
+
+    :math:`2\eta\sigma^2` (``sqrt2``: :math:`W \leftarrow W - \eta\nabla\mathcal L + \sqrt{2\eta\sigma^2}\,\xi`)
+    or :math:`\eta\sigma^2` (``sigma``); the Euler step of the diffusion, THEORY.md §3.
+    """
+    lr, sigma = checks.positive_float("lr", lr), checks.positive_float("sigma", sigma)
+    return float(compiled(S.eta * diffusion_variance(noise), (S.eta, S.sigma))(lr, sigma))
+
+
 def step_kl(step_sizes, sq_grad_diffs, *, sigma: float, noise: str = "sqrt2") -> np.ndarray:
     r"""Per-step KLs :math:`\eta_k\|\Delta_k\|^2/(2\Sigma)` (elementwise, float64)."""
     sigma = checks.positive_float("sigma", sigma)

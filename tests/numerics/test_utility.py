@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from numerics.bruteforce import draw_weights
 from numerics.data import sphere
 from numerics.spec import array_spec
-from numerics.utility import (linearized_problem, min_norm_comparator, ridge_comparator, simulate, span_gradient,
+from numerics.utility import (linearized_problem, min_norm_comparator, ridge_comparator, simulate, span_loss_and_gradient,
                               span_problem)
 from tests.reference_net import relu_net
 from tests.stats import ALPHA
@@ -63,10 +63,12 @@ def test_span_reduction_equals_full_parameter_linearised_gd():
     lr, std, u, c = 0.2, 0.3, np.zeros(J.shape[1]), np.zeros(prob.rank)
     grad = jax.grad(_lin_loss)
     for _ in range(25):
+        l_span, g_span = span_loss_and_gradient(jnp.asarray(prob.B), jnp.asarray(prob.f0), jnp.asarray(prob.y),
+                                                jnp.asarray(c))
         np.testing.assert_allclose(prob.loss(c), float(_lin_loss(u, J, f0, y)), rtol=1e-10)
+        np.testing.assert_allclose(float(l_span), float(_lin_loss(u, J, f0, y)), rtol=1e-10)
         g_full = np.asarray(grad(jnp.asarray(u), J, f0, y))
-        g_span = np.asarray(span_gradient(jnp.asarray(prob.B), jnp.asarray(prob.f0), jnp.asarray(prob.y),
-                                          jnp.asarray(c)))
+        g_span = np.asarray(g_span)
         np.testing.assert_allclose(g_span, Q @ g_full, rtol=1e-9, atol=1e-12)
         xi = rng.standard_normal(J.shape[1])
         u = u - lr * g_full + std * xi

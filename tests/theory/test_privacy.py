@@ -143,3 +143,16 @@ def test_bad_inputs():
         P.linearized_kl_bound(T=float("inf"), G=1, B=1, sigma=1, n=3)
     with pytest.raises(ValueError, match="kl"):
         P.pinsker_tv_bound(-1.0)
+
+
+def test_step_noise_variance_by_hand():
+    """eta Sigma: 2 * 0.01 * 0.1^2 = 2e-4 (sqrt2) and 0.01 * 0.1^2 = 1e-4 (sigma), worked by hand."""
+    step_noise_variance = P.step_noise_variance
+    assert step_noise_variance(lr=0.01, sigma=0.1) == pytest.approx(2e-4, rel=1e-15)
+    assert step_noise_variance(lr=0.01, sigma=0.1, noise="sigma") == pytest.approx(1e-4, rel=1e-15)
+    for kw, name in ((dict(lr=0.0, sigma=0.1), "lr"), (dict(lr=0.1, sigma=-1.0), "sigma"),
+                     (dict(lr=0.1, sigma=float("nan")), "sigma")):
+        with pytest.raises(ValueError, match=name):
+            step_noise_variance(**kw)
+    with pytest.raises(ValueError, match="noise"):
+        step_noise_variance(lr=0.1, sigma=0.1, noise="half")
