@@ -58,9 +58,9 @@ class TrainingDiverged(ValueError):
     exits with status 2 and one line.
     """
 
-    def __init__(self, message, *, runs: int, step: int):
+    def __init__(self, message, *, runs: int, total: int, step: int):
         super().__init__(message)
-        self.runs, self.step = runs, step
+        self.runs, self.total, self.step = runs, total, step   # diverged runs, all runs, first bad step
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,8 @@ def train(run: TrainingRun, data: Dataset) -> TrainingResult:
         raise TrainingDiverged(
             f"lr, sigma: training diverged (non-finite loss or gradients) in {len(runs)} of {run.runs} runs, first "
             f"at step {first}; by then the injected noise per weight had variance {noise_var:.3g} against initial "
-            f"variances {betas.min():.3g} to {betas.max():.3g}; lower --sigma or --lr", runs=len(runs), step=first)
+            f"variances {betas.min():.3g} to {betas.max():.3g}; lower --sigma or --lr", runs=len(runs), total=run.runs,
+            step=first)
     kl = step_kl(np.full(mx.size, run.lr), mx.reshape(-1), sigma=run.sigma, noise=run.noise).reshape(mx.shape)
     return TrainingResult(mx, pair, kl, loss, acc, g_pair, run)
 

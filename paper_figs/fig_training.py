@@ -6,7 +6,8 @@ remove-one / add-one neighbours enters the per-step Gaussian KL, summed over ste
 and standard deviation over independent runs.  Figure 5 is their first observation (about
 linear growth early, faster later), figure 6 their fourth (depth trend at a short and a long
 training time).  Both figures draw from one cache of training runs, so a run shared by
-the two configs is trained once per process.
+the two configs is trained once per process
+(:func:`validation.privacy_loss.privacy_loss_or_diverged`).
 
 A configuration whose training diverges (a non-finite loss in any run) is not plotted and
 not tuned away: its row in the CSV has ``status`` ``diverged: ...`` and empty numbers, and
@@ -19,31 +20,23 @@ trains normally).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from paper_figs.io import save_csv, save_figure
 from paper_figs.registry import register
 from paper_figs.style import SCHEME_COLOURS, SCHEME_LABELS, SCHEME_MARKERS, figure, integer_ticks, legend_below
 from theory import SCHEME_NAMES
-from numerics.noisy_gd import TrainingDiverged
-from validation.privacy_loss import privacy_loss
-
-
-@lru_cache(maxsize=256)
-def _run(scheme, depth, width, epochs, lr, sigma, runs, seed):
-    """The KL curves of one configuration, or ``{"diverged": why}`` if its training diverged."""
-    try:
-        res = privacy_loss(scheme=scheme, depth=depth, width=width, data="digits", model="full", loss="logistic",
-                           epochs=epochs, lr=lr, sigma=sigma, runs=runs, seed=seed)
-    except TrainingDiverged as exc:
-        return {"diverged": f"diverged: {exc.runs} of {runs} runs, first at step {exc.step}"}
-    return {k: np.asarray(res[k]) for k in ("epoch", "kl_mean", "kl_std", "train_loss", "train_accuracy")}
+from validation.privacy_loss import privacy_loss_or_diverged
 
 
 def _train(cfg, scheme, depth):
-    return _run(scheme, depth, cfg["width"], cfg["epochs"], cfg["lr"], cfg["sigma"], cfg["runs"], cfg["seed"])
+    """The KL curves of one configuration as arrays, or ``{"diverged": why}`` (cached per process)."""
+    res = privacy_loss_or_diverged(scheme=scheme, depth=depth, width=cfg["width"], data="digits", model="full",
+                                   loss="logistic", epochs=cfg["epochs"], lr=cfg["lr"], sigma=cfg["sigma"],
+                                   runs=cfg["runs"], seed=cfg["seed"])
+    if "diverged" in res:
+        return res
+    return {k: np.asarray(res[k]) for k in ("epoch", "kl_mean", "kl_std", "train_loss", "train_accuracy")}
 
 
 _BASE = {"lr": 0.01, "sigma": 0.1, "seed": 0, "data": "digits 0 vs 1", "neighbours": "remove-add"}

@@ -23,10 +23,10 @@ from numerics.bruteforce import draw_weights
 from numerics.data import sphere
 from numerics.exact_kl import exact_chain
 from numerics.gram import gram_from_factors, layer_factors
-from numerics.noisy_gd import TrainingDiverged, predict_batch
+from numerics.noisy_gd import predict_batch
 from numerics.spec import array_spec
 from theory import SCHEME_NAMES, Network
-from validation.privacy_loss import privacy_loss
+from validation.privacy_loss import privacy_loss_or_diverged
 
 CHAIN_CASES = [  # (seed, n, depth, width, scheme, T, sigma)
     (0, 30, 3, 16, "he", 0.2, 0.3), (0, 30, 3, 16, "he", 2.0, 0.3), (0, 30, 3, 16, "he", 20.0, 0.3),
@@ -116,13 +116,12 @@ def run_observations(cfg=OBSERVATION_CONFIG, *, progress=None) -> dict:
     def curve(scheme, depth, width, model="full"):
         key = (scheme, depth, width, model)
         if key not in done:
-            try:
-                done[key] = privacy_loss(scheme=scheme, depth=depth, width=width, model=model, loss="logistic",
-                                         epochs=cfg["long"], lr=cfg["lr"], sigma=cfg["sigma"], runs=cfg["runs"],
-                                         seed=cfg["seed"])
-            except TrainingDiverged as exc:
-                done[key] = None
-                diverged[f"{scheme} L={depth} m={width} {model}"] = str(exc)
+            res = privacy_loss_or_diverged(scheme=scheme, depth=depth, width=width, model=model, loss="logistic",
+                                           epochs=cfg["long"], lr=cfg["lr"], sigma=cfg["sigma"], runs=cfg["runs"],
+                                           seed=cfg["seed"])
+            done[key] = None if "diverged" in res else res
+            if "diverged" in res:
+                diverged[f"{scheme} L={depth} m={width} {model}"] = res["message"]
             if progress:
                 progress(1)
         return done[key]

@@ -10,10 +10,12 @@ loss (its derivative is unbounded), reported as ``None``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from numerics.data import digits, sphere
-from numerics.noisy_gd import TrainingRun, train
+from numerics.noisy_gd import TrainingDiverged, TrainingRun, train
 from theory import Network, gradient_norm_profile
 from theory.privacy import linearized_kl_bound
 
@@ -62,3 +64,18 @@ def privacy_loss(*, scheme: str, depth: int, width: int, data: str = "digits", c
                    "lr": lr, "sigma": sigma, "runs": runs, "neighbours": neighbours, "noise": noise,
                    "seed": seed, "steps_per_epoch": 1},
     }
+
+
+@lru_cache(maxsize=256)
+def privacy_loss_or_diverged(**kwargs) -> dict:
+    """:func:`privacy_loss`, or ``{"diverged": why}`` when the training diverges; cached per process.
+
+    For callers that record a diverged configuration instead of stopping (the observations of
+    ``validate``, figures 5-6): a run shared by several of them is trained once.  Keyword
+    arguments only (hashable values), as for :func:`privacy_loss`.
+    """
+    try:
+        return privacy_loss(**kwargs)
+    except TrainingDiverged as exc:
+        return {"diverged": f"diverged: {exc.runs} of {exc.total} runs, first at step {exc.step}",
+                "message": str(exc)}

@@ -153,21 +153,21 @@ def test_diverged_training_is_recorded_not_plotted(tmp_path, monkeypatch):
     """A configuration whose noisy GD diverges leaves figures 5 and 6 built, with its rows marked
     ``diverged`` and empty numbers, and every other configuration as before."""
     from numerics.noisy_gd import TrainingDiverged
-    from paper_figs import fig_training
+    from validation import privacy_loss as PL
 
-    real = fig_training.privacy_loss
+    real = PL.privacy_loss
 
     def flaky(**kw):
         if kw["scheme"] == "ntk" and kw["depth"] == 3:
-            raise TrainingDiverged("lr: training diverged", runs=1, step=4)
+            raise TrainingDiverged("lr: training diverged", runs=1, total=kw["runs"], step=4)
         return real(**kw)
 
-    monkeypatch.setattr(fig_training, "privacy_loss", flaky)
-    fig_training._run.cache_clear()
+    monkeypatch.setattr(PL, "privacy_loss", flaky)
+    PL.privacy_loss_or_diverged.cache_clear()
     try:
         man = build.build_figures(["kl_over_training", "kl_vs_depth"], size="tiny", out_dir=tmp_path, quiet=True)
     finally:
-        fig_training._run.cache_clear()
+        PL.privacy_loss_or_diverged.cache_clear()
     assert all(man["figures"][n]["status"] == "ok" for n in ("kl_over_training", "kl_vs_depth"))
     five = _rows(tmp_path / "kl_over_training.csv")
     ntk = _by(five, scheme="ntk")

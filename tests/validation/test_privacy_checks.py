@@ -58,13 +58,19 @@ def test_a_diverged_training_run_makes_its_criteria_untestable(monkeypatch):
 
     def fake(*, scheme, depth, width, model, epochs, **kw):
         if scheme == "ntk" and depth == 8:
-            raise TrainingDiverged("lr: training diverged", runs=1, step=3)
+            raise TrainingDiverged("lr: training diverged", runs=1, total=2, step=3)
         t = np.arange(1, epochs + 1, dtype=float)
         scale = {"lecun": 1e-4, "xavier": 2e-4, "he": 1.0, "ntk": 2.0}[scheme] * width * depth
         return {"kl_mean": (scale * t).tolist(), "kl_std": (0 * t).tolist(), "bound": (10 * scale * t).tolist()}
 
-    monkeypatch.setattr(P, "privacy_loss", fake)
-    obs = P.run_observations(P.QUICK_OBSERVATION_CONFIG)
+    from validation import privacy_loss as PL
+
+    monkeypatch.setattr(PL, "privacy_loss", fake)
+    PL.privacy_loss_or_diverged.cache_clear()
+    try:
+        obs = P.run_observations(P.QUICK_OBSERVATION_CONFIG)
+    finally:
+        PL.privacy_loss_or_diverged.cache_clear()
     assert list(obs["diverged"]) == ["ntk L=8 m=32 full"]
     assert "untestable" in obs["1_linear_then_superlinear"]["ntk"]
     assert "untestable" in obs["2_early_lecun_xavier_small"]["depth 8"]
