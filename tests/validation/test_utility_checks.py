@@ -1,10 +1,15 @@
-"""Utility validation report: verdicts, the privacy–utility curve against hand formulas, the markdown."""
+"""Utility validation report: verdicts, the privacy–utility curve against hand formulas, the markdown.
+
+The report's z-tests run at family-wise false-failure rate ALPHA = 1e-4 (Bonferroni over every required
+comparison), fixed seeds; what they can detect is the subject of tests/numerics/test_utility.py.
+"""
 
 import math
 
 import numpy as np
 import pytest
 
+from tests.stats import ALPHA
 from validation import utility_checks as U
 
 TINY = {**U.QUICK_UTILITY_CONFIG, "width": 16, "depths": (2, 3), "runs": 16, "sigmas": (0.01, 0.001),
@@ -13,7 +18,7 @@ TINY = {**U.QUICK_UTILITY_CONFIG, "width": 16, "depths": (2, 3), "runs": 16, "si
 
 @pytest.fixture(scope="module")
 def res():
-    return U.run_utility(TINY)
+    return U.run_utility(TINY, alpha=ALPHA)
 
 
 def test_discrete_bounds_pass_and_every_row_is_reported(res):
